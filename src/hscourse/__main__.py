@@ -1,0 +1,3 @@
+from hscourse.cli import main
+
+main()

@@ -1,0 +1,50 @@
+"""Diagnostics: every problem hscourse reports names a file, a line, a field and what was expected."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem in one input file, located to the line and column (both 1-based)."""
+
+    file: str
+    line: int
+    column: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class ContentError(Exception):
+    """Raised with every diagnostic found, so that one run reports all problems at once."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics = sorted(set(diagnostics))
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """A ' did you mean ...?' suffix naming the closest candidates, or '' when none is close."""
+    close = difflib.get_close_matches(word, sorted(candidates), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
+
+
+def format_path(path: Iterable[object]) -> str:
+    """('quiz', 3, 'options', 2, 'correct') -> 'quiz[3].options[2].correct'."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out

@@ -1,0 +1,252 @@
+"""Stage 1, load: read one YAML file strictly, keeping the position of every value.
+
+PyYAML's own loaders convert `no`, `1:30`, `010` and dates, overwrite duplicate keys, expand
+aliases into shared references and recurse on deep nesting. This loader builds plain Python
+values from PyYAML's event stream instead, iteratively, so that:
+
+* only `true`/`false`, `null`/`~`, decimal integers and plain decimals are anything but text;
+* duplicate keys, non-text keys, anchors, aliases and tags are errors;
+* files that are too large, too deep, not UTF-8, not regular, or hold several documents are errors;
+* every value's (line, column) is kept, so later stages can point at it.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hscourse.errors import ContentError, Diagnostic, format_path
+
+MAX_FILE_BYTES = 1 << 20
+MAX_DEPTH = 40
+
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]+)")
+_NULL = {"", "~", "null"}
+_BOOL = {"true": True, "false": False}
+_PLAIN_TAGS = {None, "!"}
+
+try:  # libyaml's parser is several times faster; the pure-Python one behaves the same.
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+Path_ = tuple[object, ...]
+
+
+@dataclass
+class Document:
+    """A loaded YAML file: its data and where each value (and each mapping key) stood."""
+
+    file: str
+    data: Any
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
+        """The position of the value (or key) at path, or of its nearest located ancestor."""
+        table = self.keys if key else self.values
+        if path in table:
+            return table[path]
+        for cut in range(len(path) - 1, -1, -1):
+            if path[:cut] in self.values:
+                return self.values[path[:cut]]
+        return (1, 1)
+
+    def diagnostic(self, path: Path_, message: str, *, key: bool = False) -> Diagnostic:
+        line, column = self.where(path, key=key)
+        return Diagnostic(self.file, line, column, format_path(path), message)
+
+
+def _plain_scalar(value: str) -> Any:
+    if value in _NULL:
+        return None
+    if value in _BOOL:
+        return _BOOL[value]
+    if _INT.fullmatch(value):
+        return int(value)
+    if _FLOAT.fullmatch(value):
+        return float(value)
+    return value
+
+
+def _is_plain(event: Any) -> bool:
+    """An unquoted scalar without a tag (libyaml reports plain style as '', PyYAML as None)."""
+    return not event.style and event.tag in _PLAIN_TAGS
+
+
+def _read_text(path: Path, display: str) -> str:
+    def fail(message: str, line: int = 0, column: int = 0) -> ContentError:
+        return ContentError([Diagnostic(display, line, column, "", message)])
+
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise fail(f"cannot read the file: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise fail("not a regular file (a device, pipe or folder cannot be a course file)")
+    if info.st_size > MAX_FILE_BYTES:
+        raise fail(f"file is {info.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise fail(f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise fail(f"not valid UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+                   line, column) from None
+
+
+class _Builder:
+    """Turns the event stream of one document into values, checking each event as it comes."""
+
+    def __init__(self, display: str):
+        self.doc = Document(display, None)
+        self.stack: list[list[Any]] = []  # frames: [container, path, pending_key]
+        self.documents = 0
+        self.errors: list[Diagnostic] = []
+
+    def error(self, mark: Any, path: Path_, message: str) -> None:
+        self.errors.append(Diagnostic(self.doc.file, mark.line + 1, mark.column + 1,
+                                      format_path(path), message))
+
+    def child_path(self) -> Path_ | None:
+        """The path of the next value, or None when the next scalar is a mapping key."""
+        if not self.stack:
+            return ()
+        container, path, pending = self.stack[-1]
+        if isinstance(container, list):
+            return path + (len(container),)
+        return None if pending is _NO_KEY else path + (pending,)
+
+    def attach(self, value: Any, mark: Any) -> None:
+        if not self.stack:
+            self.doc.data = value
+            return
+        frame = self.stack[-1]
+        container, path, pending = frame
+        if isinstance(container, list):
+            container.append(value)
+        else:
+            container[pending] = value
+            frame[2] = _NO_KEY
+
+    def take_key(self, event: Any) -> None:
+        frame = self.stack[-1]
+        container, path = frame[0], frame[1]
+        if not isinstance(event, yaml.ScalarEvent):
+            self.error(event.start_mark, path, "a key must be plain text, not a list or mapping")
+            raise _Stop
+        key = _plain_scalar(event.value) if _is_plain(event) else event.value
+        if not isinstance(key, str):
+            self.error(event.start_mark, path, f"a key must be text, got {key!r}; quote it")
+            key = str(key)
+        if key in container:
+            self.error(event.start_mark, path + (key,), f"duplicate key {key!r}")
+            key = _Duplicate(key)
+        self.doc.keys[path + (key,)] = (event.start_mark.line + 1, event.start_mark.column + 1)
+        frame[2] = key
+
+    def feed(self, event: Any) -> None:
+        if isinstance(event, yaml.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                self.error(event.start_mark, (), "a course file holds one YAML document; "
+                           "remove the second '---'")
+                raise _Stop
+            return
+        if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent,
+                              yaml.DocumentEndEvent)):
+            return
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            container = self.stack.pop()[0]
+            if isinstance(container, dict):
+                for key in [k for k in container if isinstance(k, _Duplicate)]:
+                    del container[key]
+            return
+        path = self.child_path()
+        if path is None:
+            self.take_key(event)
+            return
+        if isinstance(event, yaml.AliasEvent):
+            self.error(event.start_mark, path, f"aliases (*{event.anchor}) are not allowed; "
+                       "write the value out")
+            raise _Stop
+        if event.anchor is not None:
+            self.error(event.start_mark, path, f"anchors (&{event.anchor}) are not allowed")
+            raise _Stop
+        if getattr(event, "tag", None) not in _PLAIN_TAGS and not (
+                isinstance(event, yaml.ScalarEvent) and event.implicit[0]):
+            self.error(event.start_mark, path, f"tags ({event.tag}) are not allowed")
+            raise _Stop
+        position = (event.start_mark.line + 1, event.start_mark.column + 1)
+        self.doc.values[path] = position
+        if isinstance(event, yaml.ScalarEvent):
+            value = _plain_scalar(event.value) if _is_plain(event) else event.value
+            self.attach(value, event.start_mark)
+            return
+        if len(self.stack) >= MAX_DEPTH:
+            self.error(event.start_mark, path[:1], f"nested more than {MAX_DEPTH} levels deep")
+            raise _Stop
+        container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+        self.attach(container, event.start_mark)
+        self.stack.append([container, path, _NO_KEY])
+
+
+class _Duplicate(str):
+    """A repeated key, kept apart so that the first value wins and the error is reported."""
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
+class _Stop(Exception):
+    pass
+
+
+_NO_KEY = object()
+
+
+def load_text(text: str, display: str) -> Document:
+    """Load YAML text that came from the file named `display` (for messages)."""
+    builder = _Builder(display)
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            builder.feed(event)
+    except _Stop:
+        pass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "invalid YAML"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        if mark and text[mark.index:mark.index + 1] == "\t":
+            problem = "a tab character; indent with spaces"
+        elif "nesting depth" in problem:
+            problem = f"nested more than {MAX_DEPTH} levels deep"
+        builder.errors.append(Diagnostic(display, line, column, "", f"YAML syntax: {problem}"))
+    except RecursionError:
+        builder.errors.append(Diagnostic(display, 0, 0, "", "nested too deeply"))
+    except yaml.YAMLError as exc:
+        builder.errors.append(Diagnostic(display, 0, 0, "", f"YAML syntax: {exc}"))
+    if builder.errors:
+        raise ContentError(builder.errors)
+    if not isinstance(builder.doc.data, dict):
+        raise ContentError([Diagnostic(display, 1, 1, "", "expected a mapping of fields "
+                                       "(name: value) at the top of the file")])
+    return builder.doc
+
+
+def load_file(path: Path, display: str) -> Document:
+    """Load one course file; `display` is how messages name it (relative to the project)."""
+    return load_text(_read_text(path, display), display)

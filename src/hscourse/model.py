@@ -1,0 +1,134 @@
+"""The course model, and the two views of it that the editions are rendered from.
+
+The student view is a copy of the data with every field the schema marks `x-instructor-only`
+removed, so no template or stylesheet can leak an answer: the answer is not there. Matching and
+ordering items carry their answer in the order of their entries, so both views get a shuffled
+presentation (`choices`) derived from a seed; only the instructor view keeps the key.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import random
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from hscourse.load import Document
+from hscourse.schema import SCHEMAS
+
+Audience = str  # "student" | "instructor"
+AUDIENCES = ("student", "instructor")
+LETTERS = string.ascii_uppercase
+
+
+@dataclass
+class Module:
+    id: str
+    data: dict[str, Any]
+    source: Document
+
+    @property
+    def folder(self) -> str:
+        return f"modules/{self.id}"
+
+
+@dataclass
+class Course:
+    """A validated course: its settings (course.yaml) and its modules in teaching order."""
+
+    root: Path
+    settings: dict[str, Any]
+    modules: list[Module]
+    sources: list[Document] = field(default_factory=list)
+
+    def module(self, module_id: str) -> Module:
+        return next(m for m in self.modules if m.id == module_id)
+
+
+def _strip(value: Any, schema: dict[str, Any]) -> Any:
+    """A copy of value without the parts that schema marks instructor-only."""
+    if isinstance(value, dict):
+        properties = dict(schema.get("properties", {}))
+        for branch in schema.get("allOf", []):
+            if branch["if"]["properties"]["type"]["const"] == value.get("type"):
+                properties.update(branch["then"]["properties"])
+        return {key: _strip(v, properties.get(key, {})) for key, v in value.items()
+                if not properties.get(key, {}).get("x-instructor-only")}
+    if isinstance(value, list):
+        return [_strip(v, schema.get("items", {})) for v in value]
+    return value
+
+
+def instructor_only_texts(data: Any, schema: dict[str, Any] | None = None,
+                          hidden: bool = False) -> Iterator[str]:
+    """Every text that the schema marks instructor-only, for leak checks."""
+    schema = SCHEMAS["module"] if schema is None else schema
+    if isinstance(data, dict):
+        properties = dict(schema.get("properties", {}))
+        for branch in schema.get("allOf", []):
+            if branch["if"]["properties"]["type"]["const"] == data.get("type"):
+                properties.update(branch["then"]["properties"])
+        for key, value in data.items():
+            sub = properties.get(key, {})
+            yield from instructor_only_texts(value, sub, hidden or sub.get("x-instructor-only"))
+    elif isinstance(data, list):
+        for value in data:
+            yield from instructor_only_texts(value, schema.get("items", {}), hidden)
+    elif hidden and isinstance(data, str):
+        yield data
+
+
+def seeded_order(n: int, *seed_parts: object) -> list[int]:
+    """A reproducible permutation of range(n) that differs from the identity when n > 1."""
+    seed = hashlib.sha256("\x1f".join(map(str, seed_parts)).encode()).hexdigest()
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    if n > 1 and order == sorted(order):
+        order = order[1:] + order[:1]
+    return order
+
+
+def _present(item: dict[str, Any], full: dict[str, Any], seed: str) -> None:
+    """Add the shuffled columns students answer from (derived from the full item)."""
+    if full["type"] == "matching":
+        order = seeded_order(len(full["pairs"]), seed, full["id"])
+        item["left"] = [p["left"] for p in full["pairs"]]
+        item["choices"] = [full["pairs"][j]["right"] for j in order]
+    elif full["type"] == "ordering":
+        order = seeded_order(len(full["correct_order"]), seed, full["id"])
+        item["choices"] = [full["correct_order"][j] for j in order]
+
+
+def answer_key(item: dict[str, Any]) -> str:
+    """The correct response in the form a grader reads it (letters for options and choices)."""
+    kind = item["type"]
+    if kind in ("single_choice", "multiple_answer"):
+        return ", ".join(LETTERS[i] for i, o in enumerate(item["options"]) if o.get("correct"))
+    if kind == "true_false":
+        return "True" if item["answer"] else "False"
+    if kind == "short_answer":
+        return " / ".join(item["accepted_answers"])
+    if kind == "matching":
+        return ", ".join(f"{i + 1}–{LETTERS[item['choices'].index(p['right'])]}"
+                         for i, p in enumerate(item["pairs"]))
+    if kind == "ordering":
+        return ", ".join(LETTERS[item["choices"].index(entry)] for entry in item["correct_order"])
+    return "See the model answer and rubric"
+
+
+def module_view(module: Module, audience: Audience, seed: str = "") -> dict[str, Any]:
+    """The module's data as the given audience may see it, with presentation fields added."""
+    full = module.data
+    view = copy.deepcopy(full) if audience == "instructor" else _strip(full, SCHEMAS["module"])
+    for item, full_item in zip(view.get("quiz", []), full.get("quiz", [])):
+        _present(item, full_item, seed)
+        if audience == "instructor":
+            item["key"] = answer_key(item)
+    return view
+
+
+def total_points(view: dict[str, Any]) -> float:
+    return sum(item["points"] for item in view.get("quiz", []))

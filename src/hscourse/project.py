@@ -1,0 +1,79 @@
+"""Read a course folder (course.yaml and modules/<id>/module.yaml) into a validated Course.
+
+This runs the load and validate stages over every file, collecting all diagnostics from all
+files before raising, so that one `hscourse check` shows every problem at once.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hscourse.errors import ContentError, Diagnostic, did_you_mean
+from hscourse.load import Document, load_file
+from hscourse.model import Course, Module
+from hscourse.schema import ID_PATTERN
+from hscourse.validate import course_id_errors, module_errors, schema_errors
+
+COURSE_FILE = "course.yaml"
+MODULE_FILE = "module.yaml"
+
+
+def module_path(root: Path, module_id: str) -> Path:
+    return root / "modules" / module_id / MODULE_FILE
+
+
+def _load(path: Path, display: str, problems: list[Diagnostic]) -> Document | None:
+    try:
+        return load_file(path, display)
+    except ContentError as exc:
+        problems.extend(exc.diagnostics)
+        return None
+
+
+def _load_module(root: Path, course: Document, index: int, module_id: str,
+                 problems: list[Diagnostic]) -> Module | None:
+    path = module_path(root, module_id)
+    display = path.relative_to(root).as_posix()
+    if not path.exists():
+        present = [p.name for p in (root / "modules").glob("*") if (p / MODULE_FILE).exists()]
+        problems.append(course.diagnostic(("modules", index), f"no module file {display}"
+                                          f"{did_you_mean(module_id, present)}"))
+        return None
+    doc = _load(path, display, problems)
+    if doc is None:
+        return None
+    found = schema_errors(doc, "module")
+    if not found:
+        found = module_errors(doc, module_id)
+    problems.extend(found)
+    return None if found else Module(module_id, doc.data, doc)
+
+
+def load_course(root: Path) -> Course:
+    """Load and validate the course at root; raise ContentError listing every problem."""
+    root = root.resolve()
+    problems: list[Diagnostic] = []
+    course = _load(root / COURSE_FILE, COURSE_FILE, problems)
+    if course is None:
+        raise ContentError(problems)
+    problems.extend(schema_errors(course, "course"))
+    modules: list[Module] = []
+    listed = course.data.get("modules")
+    seen: set[str] = set()
+    for index, module_id in enumerate(listed if isinstance(listed, list) else []):
+        if not isinstance(module_id, str) or module_id in seen:
+            if module_id in seen:
+                problems.append(course.diagnostic(("modules", index),
+                                                  f"module {module_id!r} is listed twice"))
+            continue
+        seen.add(module_id)
+        if not re.fullmatch(ID_PATTERN, module_id):
+            continue  # the schema has reported it; never build a path from it
+        module = _load_module(root, course, index, module_id, problems)
+        if module is not None:
+            modules.append(module)
+    problems.extend(course_id_errors([(m.source, m.data) for m in modules]))
+    if problems:
+        raise ContentError(problems)
+    return Course(root, course.data, modules, [course] + [m.source for m in modules])

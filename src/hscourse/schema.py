@@ -1,0 +1,184 @@
+"""The JSON Schemas of course.yaml, module files and term files.
+
+They are the single statement of what each file may hold: `validate` checks files against them,
+`hscourse schema` prints them for editors (YAML language server), and the `x-instructor-only`
+marks drive the removal of answers from student editions (`model.student_view`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+ID_HELP = "an id of lowercase letters, digits and hyphens (e.g. water-conflict), at most 64"
+LANG_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
+QUIZ_TYPES = ("single_choice", "multiple_answer", "true_false", "short_answer", "essay",
+              "matching", "ordering")
+SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+INSTRUCTOR = {"x-instructor-only": True}
+
+
+def text(description: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "description": description, **extra}
+
+
+def markdown(description: str, **extra: Any) -> dict[str, Any]:
+    return text(description + " (Markdown)", **extra)
+
+
+def instructor(schema: dict[str, Any]) -> dict[str, Any]:
+    return {**schema, **INSTRUCTOR,
+            "description": schema.get("description", "") + " Instructor only."}
+
+
+def ident(description: str) -> dict[str, Any]:
+    return text(description, pattern=ID_PATTERN, **{"x-expected": ID_HELP})
+
+
+def listing(items: dict[str, Any], description: str, min_items: int = 1) -> dict[str, Any]:
+    return {"type": "array", "items": items, "minItems": min_items, "description": description}
+
+
+def obj(properties: dict[str, Any], required: tuple[str, ...], description: str = ""
+        ) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(required),
+            "additionalProperties": False, "description": description}
+
+
+POINTS = {"type": "number", "exclusiveMinimum": 0, "description": "Points, a positive number."}
+WHOLE_MINUTES = {"type": "integer", "minimum": 1, "description": "Minutes, a whole number."}
+ANSWER_LINES = {"type": "integer", "minimum": 1, "maximum": 60,
+                "description": "Lines of writing space on the student quiz."}
+LANG = text("A language tag (BCP 47), e.g. en or zh-Hans.", pattern=LANG_PATTERN,
+            **{"x-expected": "a language tag such as en, fr or zh-Hans"})
+
+READING = obj({
+    "id": ident("The reading's id, unique in the module; quiz items cite it."),
+    "authors": listing(text("One author, e.g. 'Postel, Sandra L.'"), "Authors, in order."),
+    "title": text("The title."),
+    "original_title": text("The title in its own language."),
+    "original_lang": LANG,
+    "container": text("Journal, series or report number."),
+    "publisher": text("Publisher."),
+    "date": text("Date of publication, as text."),
+    "pages": text("Pages or paragraphs."),
+    "medium": text("Medium, for items that are not print (e.g. 'Video, about 8 minutes')."),
+    "url": text("A web address.", pattern=r"^https?://\S+$",
+                **{"x-expected": "an address starting with https:// or http://"}),
+    "identifier": text("A DOI, report number or other identifier."),
+    "notes": markdown("Reading notes for students."),
+    "instructor_notes": instructor(markdown("How to use the reading.")),
+}, ("id", "authors", "title", "date", "notes"), "A reading, as a structured citation.")
+READING["dependentRequired"] = {"original_title": ["original_lang"],
+                                "original_lang": ["original_title"]}
+
+DISCUSSION = obj({
+    "id": ident("The question's id, unique in the course."),
+    "prompt": markdown("The question students discuss."),
+    "follow_ups": listing(markdown("A follow-up question."), "Follow-up questions."),
+    "minutes": instructor(WHOLE_MINUTES),
+    "strong_answer": instructor(markdown("What a strong answer covers.")),
+    "misconception": instructor(markdown("A likely misconception.")),
+    "facilitation": instructor(markdown("How to run the discussion.")),
+}, ("id", "prompt"), "A discussion question.")
+
+OPTION = obj({
+    "text": markdown("The option as students see it."),
+    "correct": instructor({"type": "boolean", "description": "Whether this option is correct."}),
+    "feedback": instructor(markdown("Feedback on choosing this option.")),
+    "fixed": {"type": "boolean",
+              "description": "Keep this option in place when forms are shuffled."},
+}, ("text",), "An answer option.")
+
+COMMON_ITEM = {
+    "id": ident("The item's id, unique in the course."),
+    "type": {"enum": list(QUIZ_TYPES), "description": "The item type."},
+    "prompt": markdown("The question."),
+    "points": POINTS,
+    "reading": ident("The id of the reading this item draws on."),
+    "tags": listing(ident("A tag."), "Tags, for pools and filtering."),
+    "explanation": instructor(markdown("Why the answer is right, and where it is supported.")),
+}
+COMMON_REQUIRED = ("id", "type", "prompt", "points", "explanation")
+
+ITEM_FIELDS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
+    "single_choice": ({"options": listing(OPTION, "The options; exactly one correct.", 2)},
+                      ("options",)),
+    "multiple_answer": ({"options": listing(OPTION, "The options; one or more correct.", 2)},
+                        ("options",)),
+    "true_false": ({"answer": instructor({"type": "boolean",
+                                          "description": "The correct answer."})}, ("answer",)),
+    "short_answer": ({"accepted_answers": instructor(listing(text("An accepted answer."),
+                                                             "Accepted answers.")),
+                      "answer_lines": ANSWER_LINES}, ("accepted_answers",)),
+    "essay": ({"model_answer": instructor(markdown("A model answer.")),
+               "rubric": instructor(listing(obj({
+                   "criterion": markdown("What the grader looks for."),
+                   "points": POINTS}, ("criterion", "points")), "Rubric criteria.")),
+               "answer_lines": ANSWER_LINES}, ("model_answer", "rubric")),
+    "matching": ({"pairs": instructor(listing(obj({
+        "left": markdown("A prompt in the left column."),
+        "right": markdown("Its match; students see the right column shuffled.")},
+        ("left", "right")), "The correct pairs.", 2))}, ("pairs",)),
+    "ordering": ({"correct_order": instructor(listing(
+        markdown("One entry."), "The entries in the correct order; students see them shuffled.",
+        2))}, ("correct_order",)),
+}
+
+
+def quiz_item_schema() -> dict[str, Any]:
+    """Each type is a complete object schema, chosen by `type` (so errors name the right fields)."""
+    branches = []
+    for name, (fields, required) in ITEM_FIELDS.items():
+        branch = obj({**COMMON_ITEM, **fields}, COMMON_REQUIRED + required,
+                     f"A {name.replace('_', ' ')} item.")
+        branches.append({"if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+                         "then": branch})
+    return {"type": "object", "description": "A quiz item.", "required": ["type"],
+            "properties": {"type": COMMON_ITEM["type"]}, "allOf": branches}
+
+
+MODULE = obj({
+    "id": ident("The module id: the name of its folder."),
+    "title": text("The module title."),
+    "overview": markdown("An overview paragraph."),
+    "objectives": listing(markdown("What a student can do afterwards."), "Learning objectives."),
+    "estimated_time": text("Estimated study time, e.g. '3 hours'."),
+    "advisory": markdown("A content advisory, shown first."),
+    "credit": text("Where the module comes from."),
+    "readings": listing(READING, "Readings."),
+    "discussion": listing(DISCUSSION, "Discussion questions."),
+    "quiz": listing(quiz_item_schema(), "Quiz items."),
+    "instructor_notes": instructor(obj({
+        "session_plan": listing(obj({"minutes": WHOLE_MINUTES,
+                                     "activity": markdown("What happens.")},
+                                    ("minutes", "activity")), "A plan for one session."),
+        "notes": markdown("Notes for the instructor."),
+    }, (), "Notes for the instructor.")),
+}, ("id", "title", "overview", "objectives", "readings"), "A teaching module.")
+
+COURSE = obj({
+    "title": text("The course title."),
+    "code": text("The course code, e.g. 'HSC 210'."),
+    "institution": text("The institution."),
+    "instructor": text("The instructor's name."),
+    "term": text("The term's name, e.g. 'Spring 2027'."),
+    "language": LANG,
+    "paper": {"enum": ["A4", "Letter"], "description": "Paper size."},
+    "date": text("The document date printed on every edition and stored in the PDFs, "
+                 "as YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$",
+                 **{"x-expected": "a date written YYYY-MM-DD, in quotes"}),
+    "modules": listing(ident("A module id (a folder under modules/)."),
+                       "The modules, in teaching order."),
+}, ("title", "code", "language", "paper", "modules"), "The course: course.yaml.")
+
+
+def document(schema: dict[str, Any], title: str) -> dict[str, Any]:
+    return {"$schema": SCHEMA_DRAFT, "title": title, **schema}
+
+
+SCHEMAS = {
+    "course": document(COURSE, "hscourse course.yaml"),
+    "module": document(MODULE, "hscourse module"),
+}

@@ -1,0 +1,168 @@
+"""Stage 2, validate: check loaded files against the schemas and the course's own rules.
+
+Every problem becomes a Diagnostic naming file, line, column and field; all of them are
+collected, from all files, before anything fails.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+from typing import Any, Iterable, Iterator
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from hscourse.errors import Diagnostic, did_you_mean
+from hscourse.load import Document
+from hscourse.schema import SCHEMAS
+
+TYPE_WORDS = {"string": "text", "boolean": "true or false", "integer": "a whole number",
+              "number": "a number", "array": "a list", "object": "a mapping of fields",
+              "null": "nothing"}
+
+
+@lru_cache(maxsize=None)
+def _validator(kind: str) -> Draft202012Validator:
+    return Draft202012Validator(SCHEMAS[kind])
+
+
+def describe(value: Any) -> str:
+    """How a wrong value is quoted back to the instructor."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    shown = repr(value)
+    return shown if len(shown) <= 42 else shown[:38] + "...'"
+
+
+def _messages(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
+    path = tuple(error.absolute_path)
+    kind, value, instance = error.validator, error.validator_value, error.instance
+    expected = error.schema.get("x-expected") if isinstance(error.schema, dict) else None
+    if kind == "additionalProperties":
+        known = error.schema.get("properties", {})
+        for key in sorted(set(instance) - set(known)):
+            yield doc.diagnostic(path + (key,), f"unknown field {key!r}{did_you_mean(key, known)}",
+                                 key=True)
+    elif kind == "required":
+        for key in value:
+            if key not in instance:
+                yield doc.diagnostic(path, f"missing required field {key!r}")
+    elif kind == "type":
+        yield doc.diagnostic(path, f"expected {TYPE_WORDS.get(value, value)}, "
+                                   f"got {describe(instance)}")
+    elif kind == "enum":
+        choices = ", ".join(str(v) for v in value)
+        hint = did_you_mean(instance, value) if isinstance(instance, str) else ""
+        yield doc.diagnostic(path, f"expected one of {choices}; got {describe(instance)}{hint}")
+    elif kind == "minLength":
+        yield doc.diagnostic(path, "must not be empty")
+    elif kind == "minItems":
+        yield doc.diagnostic(path, f"expected at least {value} entries, got {len(instance)}")
+    elif kind in ("pattern", "format"):
+        yield doc.diagnostic(path, f"expected {expected or 'text matching ' + value}, "
+                                   f"got {describe(instance)}")
+    elif kind in ("exclusiveMinimum", "minimum"):
+        word = "greater than" if kind == "exclusiveMinimum" else "at least"
+        yield doc.diagnostic(path, f"expected a number {word} {value}, got {describe(instance)}")
+    elif kind == "maximum":
+        yield doc.diagnostic(path, f"expected a number at most {value}, got {describe(instance)}")
+    elif kind == "dependentRequired":
+        for field, needs in value.items():
+            for need in needs:
+                if field in instance and need not in instance:
+                    yield doc.diagnostic(path + (field,), f"needs {need!r} as well", key=True)
+    else:
+        yield doc.diagnostic(path, error.message)
+
+
+def schema_errors(doc: Document, kind: str) -> list[Diagnostic]:
+    """All schema violations in one loaded file, worded for an instructor."""
+    out: list[Diagnostic] = []
+    for error in _validator(kind).iter_errors(doc.data):
+        out.extend(_messages(error, doc))
+    return out
+
+
+def _quiz(doc: Document) -> Iterator[tuple[int, dict[str, Any]]]:
+    yield from enumerate(doc.data.get("quiz") or [])
+
+
+def _duplicates(values: Iterable[str]) -> set[str]:
+    return {v for v, n in Counter(values).items() if n > 1}
+
+
+def _check_options(doc: Document, i: int, item: dict[str, Any]) -> Iterator[Diagnostic]:
+    options = item.get("options", [])
+    correct = sum(1 for o in options if o.get("correct"))
+    if item["type"] == "single_choice" and correct != 1:
+        yield doc.diagnostic(("quiz", i, "options"),
+                             f"a single_choice item needs exactly one correct option, "
+                             f"found {correct}")
+    if item["type"] == "multiple_answer" and correct < 1:
+        yield doc.diagnostic(("quiz", i, "options"),
+                             "a multiple_answer item needs at least one correct option")
+    for text in _duplicates(o["text"] for o in options):
+        yield doc.diagnostic(("quiz", i, "options"), f"option {text!r} appears twice")
+
+
+def _check_item(doc: Document, i: int, item: dict[str, Any],
+                readings: set[str]) -> Iterator[Diagnostic]:
+    kind = item["type"]
+    if "reading" in item and item["reading"] not in readings:
+        yield doc.diagnostic(("quiz", i, "reading"), f"no reading {item['reading']!r} in this "
+                             f"module{did_you_mean(item['reading'], readings)}")
+    if kind in ("single_choice", "multiple_answer"):
+        yield from _check_options(doc, i, item)
+    elif kind == "matching":
+        for side in ("left", "right"):
+            for text in _duplicates(p[side] for p in item["pairs"]):
+                yield doc.diagnostic(("quiz", i, "pairs"), f"{side} value {text!r} appears twice")
+    elif kind == "ordering":
+        for text in _duplicates(item["correct_order"]):
+            yield doc.diagnostic(("quiz", i, "correct_order"), f"entry {text!r} appears twice")
+    elif kind == "essay":
+        total = sum(c["points"] for c in item["rubric"])
+        if abs(total - item["points"]) > 1e-9:
+            yield doc.diagnostic(("quiz", i, "rubric"), f"rubric points add up to {total:g}, "
+                                 f"but the item is worth {item['points']:g}")
+
+
+def module_errors(doc: Document, folder_id: str) -> list[Diagnostic]:
+    """Rules a schema cannot state, for one module that passed its schema."""
+    data = doc.data
+    out: list[Diagnostic] = []
+    if data["id"] != folder_id:
+        out.append(doc.diagnostic(("id",), f"the id must match the folder name {folder_id!r}, "
+                                           f"got {data['id']!r}"))
+    reading_ids = [r["id"] for r in data["readings"]]
+    for dup in _duplicates(reading_ids):
+        last = max(i for i, r in enumerate(data["readings"]) if r["id"] == dup)
+        out.append(doc.diagnostic(("readings", last, "id"), f"reading id {dup!r} is used twice"))
+    for i, item in _quiz(doc):
+        out.extend(_check_item(doc, i, item, set(reading_ids)))
+    return out
+
+
+def course_id_errors(modules: list[tuple[Document, dict[str, Any]]]) -> list[Diagnostic]:
+    """Quiz and discussion ids must be unique across the whole course."""
+    seen: dict[str, tuple[Document, tuple[object, ...]]] = {}
+    out: list[Diagnostic] = []
+    for doc, data in modules:
+        for section in ("discussion", "quiz"):
+            for i, entry in enumerate(data.get(section) or []):
+                path = (section, i, "id")
+                if entry["id"] in seen:
+                    first_doc, first_path = seen[entry["id"]]
+                    line = first_doc.where(first_path)[0]
+                    out.append(doc.diagnostic(path, f"id {entry['id']!r} is already used at "
+                                                    f"{first_doc.file}:{line}"))
+                else:
+                    seen[entry["id"]] = (doc, path)
+    return out

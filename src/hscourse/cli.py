@@ -74,7 +74,8 @@ def check(project: Path) -> None:
 
     course = load_course(project)
     items = sum(len(m.data.get("quiz", [])) for m in course.modules)
-    click.echo(f"OK: {len(course.modules)} modules, {items} quiz items, no problems found.")
+    n = len(course.modules)
+    click.echo(f"OK: {n} module{'s' if n != 1 else ''}, {items} quiz items, no problems found.")
 
 
 @main.command()

@@ -90,8 +90,12 @@ class _Collect(logging.Handler):
         self.log.errors.append(record.getMessage())
 
 
-def write_pdf(html: str, root: Path, *, title: str = "") -> bytes:
-    """Render HTML (whose relative references resolve against root) to PDF bytes."""
+def write_pdf(html: str, root: Path, *, variant: str | None = "pdf/ua-1") -> bytes:
+    """Render HTML (whose relative references resolve against root) to PDF bytes.
+
+    The default variant is PDF/UA-1: a tagged PDF with its language and title, for screen
+    readers.
+    """
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     from weasyprint import HTML
 
@@ -102,7 +106,7 @@ def write_pdf(html: str, root: Path, *, title: str = "") -> bytes:
     try:
         fetcher = _fetcher_class()(root.resolve(), log)
         document = HTML(string=html, base_url=root.resolve().as_uri() + "/", url_fetcher=fetcher)
-        pdf = document.write_pdf(uncompressed_pdf=False)
+        pdf = document.write_pdf(pdf_variant=variant)
     finally:
         logger.removeHandler(handler)
     problems = [f"refused to read {r}" for r in log.refused] + log.errors

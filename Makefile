@@ -1,0 +1,20 @@
+# The two quick-start commands: `make build` and `make test`. Both set up what they need.
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup build check test bench visual clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(BIN)/hscourse build
+
+check: setup
+	$(BIN)/hscourse check
+
+test: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf dist .venv

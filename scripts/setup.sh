@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Set up everything hscourse needs on a fresh Debian/Ubuntu machine:
+#  1. the system libraries and fonts WeasyPrint needs (apt-get when root, else the exact command),
+#  2. a virtual environment in .venv with hscourse and its test dependencies.
+# Safe to run again: it does nothing when all is in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  libpango-1.0-0 libpangoft2-1.0-0   # text layout for WeasyPrint
+  libharfbuzz-subset0                # font subsetting: 2x faster PDFs, byte-identical output
+  fonts-noto-core fonts-noto-cjk     # Noto Serif/Sans, and Noto CJK for Chinese text
+  poppler-utils                      # pdftotext/pdftoppm/pdffonts: tests and visual checks
+  libxml2-utils                      # xmllint: validating QTI exports in the tests
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  case "$pkg" in \#*) continue ;; esac
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "Installing system packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "hscourse needs these system packages. Install them, then run this again:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.hscourse-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  touch "$stamp"
+fi

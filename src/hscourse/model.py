@@ -81,6 +81,28 @@ def instructor_only_texts(data: Any, schema: dict[str, Any] | None = None,
         yield data
 
 
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+    elif isinstance(value, str):
+        yield value
+
+
+def secret_texts(module: Module) -> set[str]:
+    """Instructor-only texts that students never see in any form.
+
+    Matching and ordering entries are instructor-only as a sequence (their order is the answer)
+    but students see each entry shuffled, and a short answer such as a name may also stand in
+    the reading notes: texts that occur anywhere in the student view are not secrets.
+    """
+    shown = "\n".join(" ".join(s.split()) for s in _strings(module_view(module, "student")))
+    return {t for t in instructor_only_texts(module.data) if " ".join(t.split()) not in shown}
+
+
 def seeded_order(n: int, *seed_parts: object) -> list[int]:
     """A reproducible permutation of range(n) that differs from the identity when n > 1."""
     seed = hashlib.sha256("\x1f".join(map(str, seed_parts)).encode()).hexdigest()

@@ -13,7 +13,7 @@ from hscourse.errors import ContentError, Diagnostic, did_you_mean
 from hscourse.load import Document, load_file
 from hscourse.model import Course, Module
 from hscourse.schema import ID_PATTERN
-from hscourse.validate import course_id_errors, module_errors, schema_errors
+from hscourse.validate import course_id_errors, invalid_paths, module_errors, schema_errors
 
 COURSE_FILE = "course.yaml"
 MODULE_FILE = "module.yaml"
@@ -43,9 +43,9 @@ def _load_module(root: Path, course: Document, index: int, module_id: str,
     doc = _load(path, display, problems)
     if doc is None:
         return None
-    found = schema_errors(doc, "module")
-    if not found:
-        found = module_errors(doc, module_id)
+    found, invalid = invalid_paths(doc, "module")
+    if () not in invalid:
+        found += module_errors(doc, module_id, invalid)
     problems.extend(found)
     return None if found else Module(module_id, doc.data, doc)
 

@@ -6,6 +6,7 @@ collected, from all files, before anything fails.
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
 from functools import lru_cache
 from typing import Any, Iterable, Iterator
@@ -41,6 +42,14 @@ def describe(value: Any) -> str:
     return shown if len(shown) <= 42 else shown[:38] + "...'"
 
 
+def _misspelt_fields(instance: dict[str, Any], known: dict[str, Any]) -> set[str]:
+    """Known fields that an unknown key seems to misspell: reported once, as the unknown key."""
+    out: set[str] = set()
+    for key in set(instance) - set(known):
+        out.update(difflib.get_close_matches(key, list(known), n=1, cutoff=0.6))
+    return out
+
+
 def _messages(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
     path = tuple(error.absolute_path)
     kind, value, instance = error.validator, error.validator_value, error.instance
@@ -51,8 +60,9 @@ def _messages(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
             yield doc.diagnostic(path + (key,), f"unknown field {key!r}{did_you_mean(key, known)}",
                                  key=True)
     elif kind == "required":
+        misspelt = _misspelt_fields(instance, error.schema.get("properties", {}))
         for key in value:
-            if key not in instance:
+            if key not in instance and key not in misspelt:
                 yield doc.diagnostic(path, f"missing required field {key!r}")
     elif kind == "type":
         yield doc.diagnostic(path, f"expected {TYPE_WORDS.get(value, value)}, "
@@ -84,10 +94,7 @@ def _messages(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
 
 def schema_errors(doc: Document, kind: str) -> list[Diagnostic]:
     """All schema violations in one loaded file, worded for an instructor."""
-    out: list[Diagnostic] = []
-    for error in _validator(kind).iter_errors(doc.data):
-        out.extend(_messages(error, doc))
-    return out
+    return invalid_paths(doc, kind)[0]
 
 
 def _quiz(doc: Document) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -134,20 +141,40 @@ def _check_item(doc: Document, i: int, item: dict[str, Any],
                                  f"but the item is worth {item['points']:g}")
 
 
-def module_errors(doc: Document, folder_id: str) -> list[Diagnostic]:
-    """Rules a schema cannot state, for one module that passed its schema."""
+def module_errors(doc: Document, folder_id: str,
+                  invalid: frozenset[tuple[object, ...]] = frozenset()) -> list[Diagnostic]:
+    """Rules a schema cannot state. Parts listed in `invalid` (paths that failed the schema)
+    are skipped, so that schema and rule errors of one file are all reported in one run."""
     data = doc.data
+
+    def ok(*path: object) -> bool:
+        return not any(bad[:len(path)] == path for bad in invalid)
+
     out: list[Diagnostic] = []
-    if data["id"] != folder_id:
+    if ok("id") and isinstance(data.get("id"), str) and data["id"] != folder_id:
         out.append(doc.diagnostic(("id",), f"the id must match the folder name {folder_id!r}, "
                                            f"got {data['id']!r}"))
-    reading_ids = [r["id"] for r in data["readings"]]
+    readings = data.get("readings") if ok("readings") else None
+    reading_ids = [r["id"] for r in readings or []]
     for dup in _duplicates(reading_ids):
-        last = max(i for i, r in enumerate(data["readings"]) if r["id"] == dup)
+        last = max(i for i, r in enumerate(readings or []) if r["id"] == dup)
         out.append(doc.diagnostic(("readings", last, "id"), f"reading id {dup!r} is used twice"))
+    if readings is None:
+        return out
     for i, item in _quiz(doc):
-        out.extend(_check_item(doc, i, item, set(reading_ids)))
+        if ok("quiz", i):
+            out.extend(_check_item(doc, i, item, set(reading_ids)))
     return out
+
+
+def invalid_paths(doc: Document, kind: str) -> tuple[list[Diagnostic], frozenset[tuple[object, ...]]]:
+    """Schema diagnostics for a file, and the paths of the values that failed."""
+    diagnostics: list[Diagnostic] = []
+    paths: set[tuple[object, ...]] = set()
+    for error in _validator(kind).iter_errors(doc.data):
+        diagnostics.extend(_messages(error, doc))
+        paths.add(tuple(error.absolute_path))
+    return diagnostics, frozenset(paths)
 
 
 def course_id_errors(modules: list[tuple[Document, dict[str, Any]]]) -> list[Diagnostic]:

@@ -1,0 +1,52 @@
+"""Shared fixtures: the repository, the example course, and PDFs built once per session."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from hscourse.build import BuildResult, build
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "tests" / "fixtures" / "course"
+
+
+def pdf_text(path: Path) -> str:
+    """What a reader sees: the text of every page, by pypdf and by poppler's pdftotext."""
+    reader = PdfReader(path)
+    by_pypdf = "\n".join(page.extract_text() or "" for page in reader.pages)
+    by_poppler = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
+                                capture_output=True, text=True).stdout
+    return by_pypdf + "\n" + by_poppler
+
+
+def squash(text: str) -> str:
+    """Compare text as a reader would: PDF text wraps and hyphenates lines anywhere, so
+    whitespace and hyphens are dropped on both sides."""
+    return "".join(text.split()).replace("-", "").replace("\u00ad", "")
+
+
+def copy_course(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("dist"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """The shipped course, built once for every test that reads its PDFs."""
+    return build(REPO, dist=tmp_path_factory.mktemp("shipped") / "dist")
+
+
+@pytest.fixture(scope="session")
+def example_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    return build(EXAMPLE, dist=tmp_path_factory.mktemp("example") / "dist")
+
+
+@pytest.fixture
+def example_course(tmp_path: Path) -> Path:
+    """A writable copy of the example course."""
+    return copy_course(EXAMPLE, tmp_path / "course")

@@ -1,0 +1,103 @@
+"""The PDFs as a reader sees them: every prompt in both editions, no answer in a student's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE, REPO, pdf_text, squash
+from hscourse.build import BuildResult
+from hscourse.markdown import render_inline
+from hscourse.model import instructor_only_texts, secret_texts
+from hscourse.project import load_course
+from markupsafe import Markup
+
+
+def plain(markdown: str) -> str:
+    """The text a reader sees for a Markdown field (markup and entities removed)."""
+    return squash(Markup(render_inline(markdown)).striptags())
+
+
+def texts_by_module(result: BuildResult) -> dict[tuple[str, str], str]:
+    return {(o.module, o.kind): squash(pdf_text(result.dist / o.path)) for o in result.outputs}
+
+
+@pytest.fixture(scope="module", params=["example", "shipped"])
+def case(request: pytest.FixtureRequest) -> tuple[Path, BuildResult, dict[tuple[str, str], str]]:
+    result = request.getfixturevalue(f"{request.param}_build")
+    root = EXAMPLE if request.param == "example" else REPO
+    return root, result, texts_by_module(result)
+
+
+def test_outputs_and_manifest(case: tuple[Path, BuildResult, dict]) -> None:
+    root, result, _ = case
+    course = load_course(root)
+    expected = sorted(f"{folder}/{m.id}-{kind}.pdf" for m in course.modules
+                      for folder, kind in (("student", "handout"), ("student", "quiz"),
+                                           ("instructor", "guide")))
+    manifest = json.loads((result.dist / "manifest.json").read_text())
+    assert [e["path"] for e in manifest["outputs"]] == expected
+    for entry in manifest["outputs"]:
+        assert set(entry) == {"path", "audience", "kind", "module", "sha256"}
+        assert entry["audience"] == entry["path"].split("/")[0]
+        assert (result.dist / entry["path"]).read_bytes()[:5] == b"%PDF-"
+
+
+def test_every_prompt_is_in_the_quiz_and_the_guide(case: tuple[Path, BuildResult, dict]) -> None:
+    root, _, texts = case
+    for module in load_course(root).modules:
+        for item in module.data.get("quiz", []):
+            for kind in ("quiz", "guide"):
+                assert plain(item["prompt"]) in texts[module.id, kind], (item["id"], kind)
+        for question in module.data.get("discussion", []):
+            for kind in ("handout", "guide"):
+                assert plain(question["prompt"]) in texts[module.id, kind]
+
+
+def test_no_instructor_only_text_in_any_student_pdf(case: tuple[Path, BuildResult, dict]) -> None:
+    root, _, texts = case
+    for module in load_course(root).modules:
+        checked = 0
+        for secret in sorted(plain(t) for t in secret_texts(module)):
+            if len(secret) < 12:
+                continue  # too short to be distinctive ("True", a number)
+            for kind in ("handout", "quiz"):
+                assert secret not in texts[module.id, kind], (module.id, kind, secret)
+            checked += 1
+        assert checked > 10
+
+
+def test_every_instructor_only_text_is_in_the_guide(case: tuple[Path, BuildResult, dict]) -> None:
+    root, _, texts = case
+    for module in load_course(root).modules:
+        for secret in instructor_only_texts(module.data):
+            assert plain(secret) in texts[module.id, "guide"], (module.id, secret)
+
+
+def test_example_markers_appear_only_in_the_guide(example_build: BuildResult) -> None:
+    texts = texts_by_module(example_build)
+    markers = ["EXPLANATION-Q1", "FEEDBACK-Q1-WRONG", "ACCEPTED-World Bank", "MODEL-ANSWER",
+               "RUBRIC-names", "STRONG-ANSWER", "MISCONCEPTION", "FACILITATION-start",
+               "SESSION-PLAN-mini", "INSTRUCTOR-NOTES", "INSTRUCTOR-READING-NOTE"]
+    for marker in markers:
+        assert squash(marker) in texts["example", "guide"], marker
+        assert squash(marker) not in texts["example", "handout"], marker
+        assert squash(marker) not in texts["example", "quiz"], marker
+
+
+def test_guide_has_answer_key_with_total(example_build: BuildResult) -> None:
+    guide = texts_by_module(example_build)["example", "guide"]
+    assert squash("Answer key") in guide
+    assert squash("Total 14") in guide  # 1 + 2 + 1 + 1 + 4 + 3 + 2 points
+    assert squash("ex-q1 single choice A 1") in guide
+
+
+def test_raw_html_in_content_is_shown_as_text(example_build: BuildResult) -> None:
+    handout = texts_by_module(example_build)["example", "handout"]
+    assert squash("<b>raw HTML</b>") in handout
+
+
+def test_chinese_title_is_extractable(example_build: BuildResult) -> None:
+    assert "中国应对气候变化的政策与行动" in texts_by_module(example_build)["example", "handout"]

@@ -1,0 +1,55 @@
+"""The wheel carries everything (code, templates, schemas) and works outside the repository."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE, REPO
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(out), str(REPO)], check=True)
+    return next(out.glob("hscourse-*.whl"))
+
+
+def test_wheel_holds_templates_and_shipped_course(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in ("hscourse/templates/base.html.j2", "hscourse/templates/print.css",
+                     "hscourse/templates/guide.html.j2", "hscourse/schema.py",
+                     "hscourse/course/course.yaml",
+                     "hscourse/course/modules/tibet/module.yaml"):
+        assert required in names, required
+
+
+def test_installed_wheel_builds_a_course_outside_the_repository(wheel: Path,
+                                                                tmp_path: Path) -> None:
+    env_dir = tmp_path / "env"
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    # The fresh environment sees this environment's dependencies (WeasyPrint, ...) through a
+    # .pth file (no network needed), but hscourse itself only from the wheel pip installs.
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; "
+                                "print(sysconfig.get_paths()['purelib'])"],
+                               check=True, capture_output=True, text=True).stdout.strip())
+    (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
+                    "--no-deps", "--no-index", str(wheel)], check=True)
+    where = subprocess.run([str(python), "-c", "import hscourse; print(hscourse.__file__)"],
+                           check=True, capture_output=True, text=True, cwd=tmp_path).stdout
+    assert where.startswith(str(site)), where
+    course = shutil.copytree(EXAMPLE, tmp_path / "course", ignore=shutil.ignore_patterns("dist"))
+    result = subprocess.run([str(env_dir / "bin" / "hscourse"), "build", "-q"], cwd=course,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (course / "dist" / "student" / "example-quiz.pdf").stat().st_size > 1000

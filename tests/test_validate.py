@@ -49,13 +49,13 @@ def test_the_example_and_shipped_courses_are_valid() -> None:
 def test_missing_required_field(example_course: Path) -> None:
     edit(example_course, "    explanation: EXPLANATION-Q3 most are within states.\n", "")
     assert problems(example_course) == [
-        f"{MODULE}:62:5: quiz[2]: missing required field 'explanation'"]
+        f"{MODULE}:63:5: quiz[2]: missing required field 'explanation'"]
 
 
 def test_wrong_item_type_suggests_the_right_one(example_course: Path) -> None:
     edit(example_course, "type: true_false", "type: true_or_false")
     assert problems(example_course) == [
-        f"{MODULE}:63:11: quiz[2].type: expected one of single_choice, multiple_answer, "
+        f"{MODULE}:65:11: quiz[2].type: expected one of single_choice, multiple_answer, "
         "true_false, short_answer, essay, matching, ordering; got 'true_or_false'; "
         "did you mean 'true_false'?"]
 
@@ -63,12 +63,12 @@ def test_wrong_item_type_suggests_the_right_one(example_course: Path) -> None:
 def test_fields_of_another_item_type_are_unknown(example_course: Path) -> None:
     edit(example_course, "    answer: false\n", "    answer: false\n    accepted_answers: [x]\n")
     assert problems(example_course) == [
-        f"{MODULE}:66:5: quiz[2].accepted_answers: unknown field 'accepted_answers'"]
+        f"{MODULE}:68:5: quiz[2].accepted_answers: unknown field 'accepted_answers'"]
 
 
 def test_quoted_number_is_not_a_number(example_course: Path) -> None:
     edit(example_course, "    points: 4\n", "    points: '4'\n")
-    assert problems(example_course) == [f"{MODULE}:83:13: quiz[4].points: expected a number, "
+    assert problems(example_course) == [f"{MODULE}:86:13: quiz[4].points: expected a number, "
                                         "got '4'"]
 
 
@@ -95,27 +95,28 @@ def test_module_ids_cannot_leave_the_modules_folder(example_course: Path) -> Non
     edit(example_course, "  - example\n", "  - example\n  - ../secret\n", file="course.yaml")
     assert problems(example_course) == [
         "course.yaml:11:5: modules[1]: expected an id of lowercase letters, digits and hyphens "
-        "(e.g. water-conflict), at most 64, got '../secret'"]
+        "(e.g. water-conflict), at most 64, and not a name Windows reserves (con, prn, aux, nul, "
+        "com1, lpt1...), got '../secret'"]
 
 
 def test_rubric_must_add_up(example_course: Path) -> None:
     edit(example_course, "RUBRIC-explains intra-state conflict, points: 2",
          "RUBRIC-explains intra-state conflict, points: 1")
     assert problems(example_course) == [
-        f"{MODULE}:80:7: quiz[4].rubric: rubric points add up to 3, but the item is worth 4"]
+        f"{MODULE}:83:7: quiz[4].rubric: rubric points add up to 3, but the item is worth 4"]
 
 
 def test_matching_values_must_be_distinct(example_course: Path) -> None:
     edit(example_course, "right: MATCH-RIGHT-mediator", "right: MATCH-RIGHT-city-state at war")
     assert problems(example_course) == [
-        f"{MODULE}:89:7: quiz[5].pairs: right value 'MATCH-RIGHT-city-state at war' appears twice"]
+        f"{MODULE}:92:7: quiz[5].pairs: right value 'MATCH-RIGHT-city-state at war' appears twice"]
 
 
 def test_multiple_answer_needs_a_correct_option(example_course: Path) -> None:
     edit(example_course, "{text: Lagash, correct: true}", "{text: Lagash}")
     edit(example_course, "{text: Umma, correct: true}", "{text: Umma}")
     assert problems(example_course) == [
-        f"{MODULE}:59:7: quiz[1].options: a multiple_answer item needs at least one correct option"]
+        f"{MODULE}:60:7: quiz[1].options: a multiple_answer item needs at least one correct option"]
 
 
 def test_original_title_needs_its_language(example_course: Path) -> None:
@@ -130,5 +131,5 @@ def test_errors_in_several_files_are_reported_together(example_course: Path) -> 
          "    points: -2\n    explanation: EXPLANATION-Q2")
     assert problems(example_course) == [
         "course.yaml:7:8: paper: expected one of A4, Letter; got 'Legal'",
-        f"{MODULE}:56:13: quiz[1].points: expected a number greater than 0, got -2",
+        f"{MODULE}:57:13: quiz[1].points: expected a number greater than 0, got -2",
     ]

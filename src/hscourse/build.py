@@ -14,7 +14,7 @@ from hscourse.errors import ContentError, Diagnostic
 from hscourse.model import Course
 from hscourse.output import MANIFEST, Output, manifest_bytes, read_manifest, sha256, write_atomic
 from hscourse.pdf import RenderError, write_pdf
-from hscourse.project import load_course
+from hscourse.resolve import load_resolved
 from hscourse.render import EDITIONS, render_edition
 
 Progress = Callable[[int, int, str], None]
@@ -64,10 +64,15 @@ def publish(dist: Path, files: dict[Output, bytes]) -> None:
     write_atomic(dist / MANIFEST, manifest_bytes(files))
 
 
-def build(root: Path, dist: Path | None = None, progress: Progress | None = None) -> BuildResult:
-    """Build every edition of every module of the course at root into dist (default root/dist)."""
-    course = load_course(root)
-    dist = (dist or course.root / "dist").resolve()
+def build(root: Path, dist: Path | None = None, progress: Progress | None = None,
+          term: Path | None = None) -> BuildResult:
+    """Build every edition of every module of the course at root into dist.
+
+    dist defaults to root/dist, or root/dist/<term-id> for a term, so terms build side by side.
+    """
+    course = load_resolved(root, term)
+    default = course.root / "dist" / course.term if course.term else course.root / "dist"
+    dist = (dist or default).resolve()
     files = render_all(course, progress)
     publish(dist, files)
     return BuildResult(dist, sorted(files, key=lambda o: o.path))

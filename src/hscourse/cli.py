@@ -20,6 +20,18 @@ project_option = click.option(
     show_default="the current folder", help="The course folder (the one holding course.yaml).")
 
 
+term_option = click.option(
+    "--term", "-t", type=click.Path(dir_okay=False, path_type=Path),
+    help="A term file (e.g. terms/2027-spring.yaml) layered over course.yaml.")
+
+
+def term_path(project: Path, term: Path | None) -> Path | None:
+    """The term file, as given or relative to the project folder."""
+    if term is None or term.exists() or term.is_absolute():
+        return term
+    return project / term
+
+
 def reports_content_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Print every content error as FILE:LINE:COLUMN: FIELD: MESSAGE and exit with 1."""
 
@@ -50,29 +62,38 @@ def main() -> None:
 
 @main.command()
 @project_option
+@term_option
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @reports_content_errors
-def build(project: Path, quiet: bool) -> None:
-    """Build every module's handout, quiz and instructor guide into dist/."""
+def build(project: Path, term: Path | None, quiet: bool) -> None:
+    """Build every module's handout, quiz and instructor guide into dist/.
+
+    With --term, the term's PDFs go to dist/<term-id>/, so terms build side by side.
+    """
     from hscourse.build import build as run_build
 
     def progress(done: int, total: int, current: str) -> None:
         if not quiet and current:
             click.echo(f"[{done + 1}/{total}] {current}")
 
-    result = run_build(project, progress=progress)
+    result = run_build(project, progress=progress, term=term_path(project, term))
     if not quiet:
         click.echo(f"Wrote {len(result.outputs)} PDFs and manifest.json to {result.dist}")
 
 
 @main.command()
 @project_option
+@term_option
 @reports_content_errors
-def check(project: Path) -> None:
-    """Validate course.yaml and every module; report all problems with file and line."""
-    from hscourse.project import load_course
+def check(project: Path, term: Path | None) -> None:
+    """Validate course.yaml, every module (listed or not) and a term; report all problems."""
+    from hscourse.project import check_unlisted
+    from hscourse.resolve import load_resolved
 
-    course = load_course(project)
+    course = load_resolved(project, term_path(project, term))
+    for module_id in check_unlisted(course):
+        click.echo(f"note: modules/{module_id} is valid but not taught: add it to the modules "
+                   "in course.yaml or to a term's schedule")
     items = sum(len(m.data.get("quiz", [])) for m in course.modules)
     n = len(course.modules)
     click.echo(f"OK: {n} module{'s' if n != 1 else ''}, {items} quiz items, no problems found.")
@@ -93,21 +114,121 @@ def schema(kind: str) -> None:
 
 @main.command()
 @project_option
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True,
-              help="The export format.")
-@click.option("--audience", type=click.Choice(["student", "instructor"]), default="instructor",
-              show_default=True, help="Student exports leave out every instructor-only field.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
+@term_option
+@click.option("--explain", is_flag=True, help="Show which file and line set each setting.")
 @reports_content_errors
-def export(project: Path, fmt: str, audience: str, output: Path | None) -> None:
-    """Export the resolved course as data."""
-    from hscourse.export.data import course_data
+def config(project: Path, term: Path | None, explain: bool) -> None:
+    """Print the resolved settings of the course (and term)."""
+    from hscourse.resolve import load_resolved
 
-    text = json.dumps(course_data(project, audience), indent=2, ensure_ascii=False) + "\n"
+    course = load_resolved(project, term_path(project, term))
+    rows = course.origins
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, origin in rows:
+        line = f"{name:<{width}}  {value}"
+        click.echo(f"{line}    ({origin})" if explain and origin else line)
+
+
+@main.command()
+@project_option
+@click.argument("term_a", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("term_b", type=click.Path(dir_okay=False, path_type=Path))
+@reports_content_errors
+def diff(project: Path, term_a: Path, term_b: Path) -> None:
+    """List what differs between two terms (settings, modules, order, items, points, dates)."""
+    from hscourse.compare import differences
+    from hscourse.resolve import load_resolved
+
+    lines = differences(load_resolved(project, term_path(project, term_a)),
+                        load_resolved(project, term_path(project, term_b)))
+    click.echo("\n".join(lines) if lines else "The two terms are the same.")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@reports_content_errors
+def init(directory: Path) -> None:
+    """Create a new course project: course.yaml, the shipped modules, a first term."""
+    from hscourse.scaffold import FIRST_TERM, init_project
+
+    files = init_project(directory)
+    click.echo(f"Created {len(files)} files in {directory}. Next:\n"
+               f"  cd {directory}\n  hscourse build --term terms/{FIRST_TERM}.yaml\n"
+               f"and read {directory / 'README.md'} to make the course your own.")
+
+
+@main.command("new-module")
+@project_option
+@click.argument("module_id")
+@reports_content_errors
+def new_module(project: Path, module_id: str) -> None:
+    """Create modules/MODULE_ID/module.yaml, a commented skeleton to fill in."""
+    from hscourse.scaffold import new_module as create
+
+    path = create(project, module_id)
+    click.echo(f"Created {path}. Fill it in, run `hscourse check`, then add {module_id} to the "
+               "modules in course.yaml (or to a term's schedule).")
+
+
+@main.command()
+@project_option
+@term_option
+@click.option("--format", "fmt", type=click.Choice(["json", "moodle", "gift", "qti", "csv"]),
+              default="json", show_default=True,
+              help="json (the data), moodle (Moodle XML), gift, qti (a Canvas QTI 1.2 zip) or "
+                   "csv (the answer key).")
+@click.option("--audience", type=click.Choice(["student", "instructor"]), default="instructor",
+              show_default=True, help="Student exports leave out every instructor-only field "
+                                      "(json only; question banks need the answers).")
+@click.option("--strict", is_flag=True,
+              help="Fail, writing nothing, if the format cannot carry an item or a field.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output (required for qti).")
+@reports_content_errors
+def export(project: Path, term: Path | None, fmt: str, audience: str, strict: bool,
+           output: Path | None) -> None:
+    """Export the resolved course as data or as a question bank for an LMS."""
+    from hscourse.export.data import course_view
+    from hscourse.resolve import load_resolved
+
+    if fmt == "qti" and output is None:
+        raise click.UsageError("the qti format is a zip file: give one with -o FILE.zip")
+    course = load_resolved(project, term_path(project, term))
+    if fmt == "json":
+        data = (json.dumps(course_view(course, audience), indent=2, ensure_ascii=False)
+                + "\n").encode()
+    else:
+        from hscourse.export.lms import export_one
+
+        data, warnings = export_one(course, fmt, strict)
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(data.decode("utf-8"), nl=False)
     else:
         from hscourse.output import write_atomic
 
-        write_atomic(output, text.encode())
+        write_atomic(output, data)
+
+
+@main.command("import")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The new module's folder, modules/<module-id>/ (its name is the module id).")
+@reports_content_errors
+def import_(source: Path, output: Path) -> None:
+    """Import a GIFT or Moodle XML question bank as a new module.
+
+    Writes OUTPUT/module.yaml (and the images the questions show). Whatever the module cannot
+    carry is listed with its line in SOURCE; placeholders starting "TO DO" need filling in.
+    """
+    from hscourse.importers import import_bank
+
+    written, result = import_bank(source, output)
+    for note in result.notes:
+        click.echo(f"warning: {note}", err=True)
+    click.echo(f"Wrote {written} with {len(result.items)} quiz items.")
+    if result.todo:
+        click.echo("Fill in the placeholders (they start with 'TO DO'): "
+                   + ", ".join(result.todo))
+    click.echo(f"Then add {output.resolve().name!r} to the modules in course.yaml.")

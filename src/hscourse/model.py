@@ -43,6 +43,10 @@ class Course:
     settings: dict[str, Any]
     modules: list[Module]
     sources: list[Document] = field(default_factory=list)
+    term: str | None = None
+    schedule: dict[str, dict[str, Any]] = field(default_factory=dict)
+    template_dirs: tuple[Path, ...] = ()
+    origins: list[tuple[str, str, str]] = field(default_factory=list)
 
     def module(self, module_id: str) -> Module:
         return next(m for m in self.modules if m.id == module_id)

@@ -13,7 +13,7 @@ from hscourse.errors import ContentError, Diagnostic, did_you_mean
 from hscourse.load import Document, load_file
 from hscourse.model import Course, Module
 from hscourse.schema import ID_PATTERN
-from hscourse.validate import course_id_errors, invalid_paths, module_errors, schema_errors
+from hscourse.validate import course_id_errors, date_errors, invalid_paths, module_errors, schema_errors
 
 COURSE_FILE = "course.yaml"
 MODULE_FILE = "module.yaml"
@@ -31,14 +31,18 @@ def _load(path: Path, display: str, problems: list[Diagnostic]) -> Document | No
         return None
 
 
-def _load_module(root: Path, course: Document, index: int, module_id: str,
-                 problems: list[Diagnostic]) -> Module | None:
+def available_modules(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "modules").glob("*") if (p / MODULE_FILE).exists())
+
+
+def load_module(root: Path, listed_in: Document, where: tuple[object, ...], module_id: str,
+                problems: list[Diagnostic]) -> Module | None:
+    """Load and validate one module; `listed_in`/`where` locate the reference to it."""
     path = module_path(root, module_id)
     display = path.relative_to(root).as_posix()
     if not path.exists():
-        present = [p.name for p in (root / "modules").glob("*") if (p / MODULE_FILE).exists()]
-        problems.append(course.diagnostic(("modules", index), f"no module file {display}"
-                                          f"{did_you_mean(module_id, present)}"))
+        problems.append(listed_in.diagnostic(where, f"no module file {display}"
+                                             f"{did_you_mean(module_id, available_modules(root))}"))
         return None
     doc = _load(path, display, problems)
     if doc is None:
@@ -57,7 +61,10 @@ def load_course(root: Path) -> Course:
     course = _load(root / COURSE_FILE, COURSE_FILE, problems)
     if course is None:
         raise ContentError(problems)
-    problems.extend(schema_errors(course, "course"))
+    course_problems = schema_errors(course, "course")
+    problems.extend(course_problems)
+    if not course_problems and "date" in course.data:
+        problems.extend(date_errors(course, [("date",)]))
     modules: list[Module] = []
     listed = course.data.get("modules")
     seen: set[str] = set()
@@ -70,10 +77,27 @@ def load_course(root: Path) -> Course:
         seen.add(module_id)
         if not re.fullmatch(ID_PATTERN, module_id):
             continue  # the schema has reported it; never build a path from it
-        module = _load_module(root, course, index, module_id, problems)
+        module = load_module(root, course, ("modules", index), module_id, problems)
         if module is not None:
             modules.append(module)
     problems.extend(course_id_errors([(m.source, m.data) for m in modules]))
     if problems:
         raise ContentError(problems)
-    return Course(root, course.data, modules, [course] + [m.source for m in modules])
+    origins = [(key, ", ".join(v) if isinstance(v, list) else str(v),
+                f"{course.file}:{course.where((key,))[0]}") for key, v in course.data.items()]
+    return Course(root, course.data, modules, [course] + [m.source for m in modules],
+                  origins=origins)
+
+
+def check_unlisted(course: Course) -> list[str]:
+    """Validate module folders that course.yaml does not list (yet); return their ids."""
+    listed = {m.id for m in course.modules}
+    unlisted = [m for m in available_modules(course.root) if m not in listed]
+    problems: list[Diagnostic] = []
+    modules = [load_module(course.root, course.sources[0], ("modules",), m, problems)
+               for m in unlisted]
+    problems.extend(course_id_errors([(m.source, m.data) for m in course.modules + modules
+                                      if m is not None]))
+    if problems:
+        raise ContentError(problems)
+    return unlisted

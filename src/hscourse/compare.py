@@ -1,0 +1,51 @@
+"""What differs between two resolved courses (two terms): for `hscourse diff`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hscourse.model import Course
+
+
+def _value(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _items(course: Course, module_id: str, section: str) -> dict[str, dict[str, Any]]:
+    module = next((m for m in course.modules if m.id == module_id), None)
+    return {e["id"]: e for e in (module.data.get(section, []) if module else [])}
+
+
+def _module_lines(a: Course, b: Course, module_id: str) -> list[str]:
+    lines: list[str] = []
+    titles = [next(m.data["title"] for m in c.modules if m.id == module_id) for c in (a, b)]
+    if titles[0] != titles[1]:
+        lines.append(f"{module_id}: title {titles[0]!r} -> {titles[1]!r}")
+    when = [c.schedule.get(module_id, {}) for c in (a, b)]
+    for key in ("week", "date"):
+        if when[0].get(key) != when[1].get(key):
+            lines.append(f"{module_id}: {key} {when[0].get(key, '-')} -> {when[1].get(key, '-')}")
+    for section, word in (("discussion", "discussion question"), ("quiz", "quiz item")):
+        left, right = _items(a, module_id, section), _items(b, module_id, section)
+        lines += [f"{module_id}: {word} {i} only in the first" for i in left if i not in right]
+        lines += [f"{module_id}: {word} {i} only in the second" for i in right if i not in left]
+        if section == "quiz":
+            lines += [f"{module_id}: {i} points {left[i]['points']:g} -> {right[i]['points']:g}"
+                      for i in left if i in right and left[i]["points"] != right[i]["points"]]
+    return lines
+
+
+def differences(a: Course, b: Course) -> list[str]:
+    """One line per difference in settings, modules and their order, items, points, dates."""
+    lines = [f"{key}: {_value(a.settings.get(key, '-'))} -> {_value(b.settings.get(key, '-'))}"
+             for key in sorted(set(a.settings) | set(b.settings))
+             if key != "modules" and a.settings.get(key) != b.settings.get(key)]
+    order_a, order_b = [m.id for m in a.modules], [m.id for m in b.modules]
+    lines += [f"module {m} only in the first" for m in order_a if m not in order_b]
+    lines += [f"module {m} only in the second" for m in order_b if m not in order_a]
+    shared = [m for m in order_a if m in order_b]
+    if shared != [m for m in order_b if m in order_a]:
+        lines.append(f"module order: {', '.join(order_a)} -> {', '.join(order_b)}")
+    for module_id in shared:
+        lines += _module_lines(a, b, module_id)
+    return lines

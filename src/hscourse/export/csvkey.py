@@ -1,0 +1,29 @@
+"""The answer key as CSV, for gradebooks and answer-sheet scanners.
+
+One row per quiz item, in teaching order. The correct response is the one printed in the
+instructor quiz (`model.answer_key`): option letters, True/False, accepted answers, matching and
+ordering keys against the shuffled columns the student quiz shows. CSV carries every item type.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from hscourse.errors import Diagnostic
+from hscourse.export.common import points_text, quiz_items
+from hscourse.model import Course
+
+HEADER = ("item_id", "module", "type", "correct_response", "points")
+
+
+def export_csv(course: Course, strict: bool = False) -> tuple[bytes, list[Diagnostic]]:
+    """The answer key as UTF-8 CSV (with a byte-order mark, so spreadsheets read it as UTF-8)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for module, _view, items in quiz_items(course):
+        for _index, item in items:
+            writer.writerow((item["id"], module.id, item["type"], item["key"],
+                             points_text(item["points"])))
+    return buffer.getvalue().encode("utf-8-sig"), []

@@ -1,0 +1,159 @@
+"""Moodle XML: the whole course as one question bank, a category per course, term and module.
+
+Markdown becomes HTML; images shown by a text are embedded as base64 `<file>` elements of that
+text and referenced as @@PLUGINFILE@@/name, as Moodle's own export does. Grades come only from
+Moodle's list of allowed fractions, so an import is never refused. Moodle has no ordering type in
+its core question types before 4.4, so ordering items are skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import base64
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import quote
+
+from hscourse.errors import Diagnostic
+from hscourse.export.common import (Images, Item, Warnings, grader_info_markdown,
+                                    moodle_category, multiple_answer_fractions, plain_text,
+                                    points_text, quiz_items, xml_text)
+from hscourse.model import Course, Module
+
+MIN_MATCHING_PAIRS = 3
+
+
+def _fraction(value: float) -> str:
+    return f"{value:g}" if float(value).is_integer() else f"{value:.7g}"
+
+
+def _text(parent: ET.Element, tag: str, value: str) -> ET.Element:
+    element = ET.SubElement(parent, tag)
+    ET.SubElement(element, "text").text = xml_text(value)
+    return element
+
+
+def _html(parent: ET.Element, tag: str, markdown: str, module_dir: Path,
+          inline: bool = False) -> ET.Element:
+    """A text element holding the Markdown as HTML, with the images it shows as files."""
+    images = Images(module_dir)
+    rendered = images.html(markdown, lambda name: "@@PLUGINFILE@@/" + quote(name),
+                           inline) if markdown else ""
+    element = _text(parent, tag, rendered)
+    element.set("format", "html")
+    for name, path in sorted(images.found.items()):
+        file = ET.SubElement(element, "file", name=name, path="/", encoding="base64")
+        file.text = base64.b64encode(path.read_bytes()).decode("ascii")
+    return element
+
+
+def _simple(parent: ET.Element, tag: str, value: str) -> None:
+    ET.SubElement(parent, tag).text = value
+
+
+def _question(bank: ET.Element, kind: str, item: Item, module_dir: Path) -> ET.Element:
+    question = ET.SubElement(bank, "question", type=kind)
+    _text(question, "name", item["id"])
+    _html(question, "questiontext", item["prompt"], module_dir)
+    _html(question, "generalfeedback", item.get("explanation", ""), module_dir)
+    _simple(question, "defaultgrade", points_text(item["points"]))
+    _simple(question, "penalty", "0")
+    _simple(question, "hidden", "0")
+    _simple(question, "idnumber", item["id"])
+    return question
+
+
+def _answer(question: ET.Element, fraction: float, text: str, feedback: str, module_dir: Path,
+            html: bool = True) -> None:
+    if html:
+        answer = _html(question, "answer", text, module_dir, inline=True)
+    else:
+        answer = _text(question, "answer", text)
+        answer.set("format", "moodle_auto_format")
+    answer.set("fraction", _fraction(fraction))
+    _html(answer, "feedback", feedback, module_dir)
+
+
+def _choice(bank: ET.Element, item: Item, module_dir: Path, warnings: Warnings,
+            module: Module, index: int) -> ET.Element | None:
+    options = item["options"]
+    correct = [o for o in options if o.get("correct")]
+    if item["type"] == "single_choice":
+        fractions = [100.0 if o.get("correct") else 0.0 for o in options]
+    else:
+        split = multiple_answer_fractions(len(correct), len(options))
+        if split is None:
+            warnings.add(module, index, "skipped: Moodle's grade list cannot share 100% "
+                                        f"among {len(correct)} correct options")
+            return None
+        rights, wrong = iter(split[0]), split[1]
+        fractions = [next(rights) if o.get("correct") else wrong for o in options]
+    question = _question(bank, "multichoice", item, module_dir)
+    _simple(question, "single", "true" if item["type"] == "single_choice" else "false")
+    _simple(question, "shuffleanswers", "0" if any(o.get("fixed") for o in options) else "1")
+    _simple(question, "answernumbering", "abc")
+    for option, fraction in zip(options, fractions):
+        _answer(question, fraction, option["text"], option.get("feedback", ""), module_dir)
+    return question
+
+
+def _item(bank: ET.Element, item: Item, module_dir: Path, warnings: Warnings, module: Module,
+          index: int) -> ET.Element | None:
+    kind = item["type"]
+    if kind in ("single_choice", "multiple_answer"):
+        return _choice(bank, item, module_dir, warnings, module, index)
+    if kind == "true_false":
+        question = _question(bank, "truefalse", item, module_dir)
+        for value in (True, False):
+            _answer(question, 100 if item["answer"] is value else 0, str(value).lower(), "",
+                    module_dir, html=False)
+        return question
+    if kind == "short_answer":
+        question = _question(bank, "shortanswer", item, module_dir)
+        _simple(question, "usecase", "0")
+        for accepted in item["accepted_answers"]:
+            _answer(question, 100, accepted.replace("*", r"\*"), "", module_dir, html=False)
+        return question
+    if kind == "essay":
+        question = _question(bank, "essay", item, module_dir)
+        _simple(question, "responseformat", "editor")
+        _simple(question, "responserequired", "1")
+        _simple(question, "responsefieldlines", str(item.get("answer_lines", 15)))
+        _simple(question, "attachments", "0")
+        _html(question, "graderinfo", grader_info_markdown(item), module_dir)
+        _html(question, "responsetemplate", "", module_dir)
+        return question
+    if kind == "matching":
+        if len(item["pairs"]) < MIN_MATCHING_PAIRS:
+            warnings.add(module, index, f"skipped: Moodle needs at least {MIN_MATCHING_PAIRS} "
+                                        f"pairs in a matching question, it has "
+                                        f"{len(item['pairs'])}")
+            return None
+        question = _question(bank, "matching", item, module_dir)
+        _simple(question, "shuffleanswers", "true")
+        for pair in item["pairs"]:
+            sub = _html(question, "subquestion", pair["left"], module_dir, inline=True)
+            _text(sub, "answer", plain_text(pair["right"]))
+        return question
+    warnings.add(module, index, "skipped: Moodle XML has no ordering question type "
+                                "in its core types")
+    return None
+
+
+def export_moodle(course: Course, strict: bool = False) -> tuple[bytes, list[Diagnostic]]:
+    """The course's quiz items as Moodle XML bytes, and the warnings."""
+    warnings = Warnings("Moodle XML")
+    bank = ET.Element("quiz")
+    for module, view, items in quiz_items(course):
+        category = ET.SubElement(bank, "question", type="category")
+        _text(category, "category", moodle_category(course, view["title"]))
+        _text(category, "info", "").set("format", "html")
+        module_dir = course.root / module.folder
+        for index, item in items:
+            question = _item(bank, item, module_dir, warnings, module, index)
+            if question is not None and item.get("tags"):
+                tags = ET.SubElement(question, "tags")
+                for tag in item["tags"]:
+                    _text(tags, "tag", tag)
+    found = warnings.finish(strict)
+    ET.indent(bank)
+    return ET.tostring(bank, encoding="utf-8", xml_declaration=True) + b"\n", found

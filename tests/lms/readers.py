@@ -1,0 +1,97 @@
+"""Independent readers for the LMS export tests: none of them is hscourse code.
+
+* GIFT: the npm package gift-pegjs (pinned in package.json), installed on first use into
+  tests/.node/ (git-ignored) with `npm install --prefix`.
+* QTI: the IMS QTI 1.2 XML schema in ../shared/schemas/qti/, read by xmlschema from local files.
+* Moodle XML: lxml, with Moodle's import rules written out in `moodle_problems`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+NODE_DIR = HERE.parent / ".node"
+SHARED = Path("/work/shared") if Path("/work/shared").is_dir() else HERE.parents[2] / "shared"
+QTI_XSD = SHARED / "schemas" / "qti" / "ims_qtiasiv1p2.xsd"
+FIXTURES = SHARED / "fixtures"
+MOODLE_FRACTIONS = {100, 90, 83.33333, 80, 75, 70, 66.66667, 60, 50, 40, 33.33333, 30, 25, 20,
+                    16.66667, 14.28571, 12.5, 11.11111, 10, 5, 0}
+
+
+@lru_cache(maxsize=1)
+def gift_parser() -> Path:
+    """Install gift-pegjs (once) and return the script that runs it."""
+    wanted = json.loads((HERE / "package.json").read_text())["dependencies"]["gift-pegjs"]
+    installed = NODE_DIR / "node_modules" / "gift-pegjs" / "package.json"
+    if not installed.exists() or json.loads(installed.read_text())["version"] != wanted:
+        npm = shutil.which("npm")
+        assert npm, "npm is needed to install the independent GIFT parser (gift-pegjs)"
+        NODE_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copy(HERE / "package.json", NODE_DIR / "package.json")
+        subprocess.run([npm, "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund",
+                        "--loglevel=error"], check=True, capture_output=True, timeout=300)
+    return HERE / "parse_gift.js"
+
+
+def parse_gift(text: str) -> list[dict[str, Any]]:
+    """The parse gift-pegjs gives for text; fails the test on a GIFT syntax error."""
+    script = gift_parser()
+    node = shutil.which("node")
+    assert node, "node is needed to run the independent GIFT parser (gift-pegjs)"
+    done = subprocess.run([node, str(script)], input=text, capture_output=True, text=True,
+                          timeout=60,
+                          env={**os.environ, "NODE_PATH": str(NODE_DIR / "node_modules")})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@lru_cache(maxsize=1)
+def qti_schema() -> Any:
+    import xmlschema
+
+    return xmlschema.XMLSchema(str(QTI_XSD))
+
+
+def qti_errors(xml: bytes) -> list[str]:
+    """Every way an assessment breaks the IMS QTI 1.2 schema (empty when it is valid)."""
+    from lxml import etree
+
+    document = etree.fromstring(xml)
+    return [str(error) for error in qti_schema().iter_errors(document)]
+
+
+def moodle_problems(xml: bytes) -> list[str]:
+    """What Moodle's XML import would refuse or get wrong (question/format/xml, qtype_*)."""
+    from lxml import etree
+
+    root = etree.fromstring(xml)
+    problems = []
+    for question in root.iter("question"):
+        kind = question.get("type")
+        name = question.findtext("name/text")
+        fractions = [float(a.get("fraction")) for a in question.findall("answer")]
+        for fraction in fractions:
+            if abs(fraction) not in MOODLE_FRACTIONS:
+                problems.append(f"{name}: fraction {fraction} is not an allowed grade")
+        if kind == "multichoice":
+            if question.findtext("single") == "true":
+                if max(fractions) != 100:
+                    problems.append(f"{name}: no answer is worth 100%")
+            elif round(sum(f for f in fractions if f > 0), 2) != 100:
+                problems.append(f"{name}: the correct answers do not add up to 100%")
+            if len(fractions) < 2:
+                problems.append(f"{name}: fewer than two answers")
+        elif kind in ("truefalse", "shortanswer") and 100 not in fractions:
+            problems.append(f"{name}: no answer is worth 100%")
+        elif kind == "matching" and len(question.findall("subquestion")) < 3:
+            problems.append(f"{name}: a matching question needs at least 3 pairs")
+        if kind != "category" and not float(question.findtext("defaultgrade") or 0) > 0:
+            problems.append(f"{name}: no positive default mark")
+    return problems

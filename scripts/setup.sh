@@ -10,6 +10,8 @@ PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0   # text layout for WeasyPrint
   libharfbuzz-subset0                # font subsetting: 2x faster PDFs, byte-identical output
   fonts-noto-core fonts-noto-cjk     # Noto Serif/Sans, and Noto CJK for Chinese text
+  fonts-dejavu-core                  # symbols Noto Serif/Sans lack (e.g. the check mark)
+  fontconfig                         # fc-list: the font coverage check (hscourse/fonts.py)
   poppler-utils                      # pdftotext/pdftoppm/pdffonts: tests and visual checks
   libxml2-utils                      # xmllint: validating QTI exports in the tests
 )

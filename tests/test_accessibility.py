@@ -1,0 +1,213 @@
+"""Issue 8: every shipped PDF is tagged PDF/UA-1 with language, title, headings, lists, tables,
+alt text and embedded fonts; images need alt text; large print sets student editions at 18 pt.
+
+veraPDF cannot be installed here, so the checks read the PDFs with poppler and pypdf.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import statistics
+import subprocess
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
+
+from conftest import EXAMPLE, REPO
+from hscourse.build import build, render_all
+from hscourse.errors import ContentError
+from hscourse.pdf import write_pdf
+from hscourse.project import load_course
+from hscourse.render import EDITIONS, render_edition
+
+# A 2x2 red PNG, as a data: URL, so the test image resolves however module paths are resolved.
+RED_PNG = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGM8"
+           "wcDAwMDAxMDAwMDAAAAKUgDMUCehPAAAAABJRU5ErkJggg==")
+
+
+@dataclass
+class Built:
+    pdfs: list[Path]
+    warnings: list[str]
+
+
+class _Warnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def build_capturing(root: Path, dist: Path) -> Built:
+    """Build, keeping WeasyPrint's warnings (a .notdef glyph is only a warning to it)."""
+    handler = _Warnings()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        result = build(root, dist=dist)
+    finally:
+        logger.removeHandler(handler)
+    return Built([result.dist / o.path for o in result.outputs], handler.messages)
+
+
+@pytest.fixture(scope="session")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return build_capturing(REPO, tmp_path_factory.mktemp("a11y") / "dist")
+
+
+def tool(*args: str) -> str:
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def structure(reader: PdfReader) -> Iterator[DictionaryObject]:
+    """The structure elements of a tagged PDF, in document order."""
+    stack: list[Any] = [reader.trailer["/Root"]["/StructTreeRoot"]]
+    while stack:
+        node = stack.pop().get_object()
+        if not isinstance(node, DictionaryObject):
+            continue
+        if "/S" in node:
+            yield node
+        kids = node.get("/K")
+        kids = kids.get_object() if kids is not None else []
+        stack.extend(reversed(kids) if isinstance(kids, list) else [kids])
+
+
+def assert_heading_order(levels: list[int], where: str) -> None:
+    assert levels and levels[0] == 1, f"{where}: starts with h{levels[:1]}"
+    for before, after in zip(levels, levels[1:]):
+        assert after <= before + 1, f"{where}: h{before} is followed by h{after}"
+
+
+def test_every_shipped_pdf_is_tagged_with_language_title_and_embedded_fonts(shipped: Built) -> None:
+    assert len(shipped.pdfs) == 12
+    for pdf in shipped.pdfs:
+        info = tool("pdfinfo", str(pdf))
+        assert re.search(r"^Tagged:\s+yes$", info, re.M), pdf.name
+        assert re.search(r"^Title:\s+\S.* — ", info, re.M), pdf.name
+        assert re.search(r"^PDF version:\s+1\.7$", info, re.M), pdf.name
+        fonts = tool("pdffonts", str(pdf)).splitlines()[2:]
+        assert fonts and all(line.split()[-5] == "yes" for line in fonts), (pdf.name, fonts)
+        catalog = PdfReader(pdf).trailer["/Root"]
+        assert catalog["/Lang"] == "en"
+        assert catalog["/ViewerPreferences"]["/DisplayDocTitle"].value is True
+        assert catalog["/MarkInfo"]["/Marked"].value is True
+
+
+def test_every_shipped_pdf_has_ordered_headings_lists_tables_and_bookmarks(shipped: Built) -> None:
+    for pdf in shipped.pdfs:
+        reader = PdfReader(pdf)
+        tags = [str(e["/S"])[1:] for e in structure(reader)]
+        assert_heading_order([int(t[1]) for t in tags if re.fullmatch(r"H[1-6]", t)], pdf.name)
+        assert {"L", "LI", "LBody", "P", "Sect"} <= set(tags), pdf.name
+        if "guide" in pdf.name:
+            assert {"Table", "TH", "TD"} <= set(tags), pdf.name
+        assert reader.outline, f"{pdf.name} has no bookmarks"
+
+
+def test_no_shipped_pdf_draws_a_missing_glyph(shipped: Built) -> None:
+    assert not [w for w in shipped.warnings if "notdef" in w], shipped.warnings
+
+
+def test_chinese_title_is_drawn_with_a_simplified_chinese_font(shipped: Built) -> None:
+    for pdf in shipped.pdfs:
+        if pdf.name.startswith("water-conflict-") and "quiz" not in pdf.name:
+            fonts = tool("pdffonts", str(pdf))
+            assert re.search(r"Noto-(Serif|Sans)-CJK-SC", fonts), (pdf.name, fonts)
+            assert not re.search(r"CJK-(JP|TC|KR)", fonts), (pdf.name, fonts)
+
+
+class _Headings(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.levels: list[int] = []
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if re.fullmatch(r"h[1-6]", tag):
+            self.levels.append(int(tag[1]))
+
+
+@pytest.mark.parametrize("root", [REPO, EXAMPLE], ids=["shipped", "example"])
+@pytest.mark.parametrize("large_print", [False, True], ids=["regular", "large"])
+def test_every_template_keeps_heading_levels_in_order(root: Path, large_print: bool) -> None:
+    course = load_course(root)
+    course.settings["large_print"] = large_print
+    for module in course.modules:
+        for edition in EDITIONS:
+            parser = _Headings()
+            parser.feed(render_edition(course, module, edition))
+            assert_heading_order(parser.levels, f"{module.id} {edition.kind}")
+
+
+def add_to_notes(course: Path, text: str) -> None:
+    module = course / "modules" / "example" / "module.yaml"
+    source = module.read_text(encoding="utf-8")
+    anchor = "    notes: A white paper published in Beijing.\n"
+    assert anchor in source
+    module.write_text(source.replace(anchor, f"    notes: |\n      A white paper.\n\n"
+                                             f"      {text}\n"), encoding="utf-8")
+
+
+@pytest.mark.parametrize("alt", ["", "   "])
+def test_an_image_without_alt_text_is_an_error_with_file_and_line(example_course: Path,
+                                                                  alt: str) -> None:
+    add_to_notes(example_course, f"![{alt}](map.png)")
+    with pytest.raises(ContentError) as caught:
+        load_course(example_course)
+    [problem] = caught.value.diagnostics
+    assert problem.file == "modules/example/module.yaml"
+    lines = (example_course / problem.file).read_text(encoding="utf-8").splitlines()
+    assert lines[problem.line - 1] == "    notes: |" and problem.field == "readings[1].notes"
+    assert "'map.png' has no alt text" in problem.message and "decorative" in problem.message
+
+
+def test_images_with_alt_text_or_marked_decorative_pass_and_are_tagged(example_course: Path
+                                                                       ) -> None:
+    add_to_notes(example_course, f"![A red square]({RED_PNG}) ![decorative]({RED_PNG})")
+    course = load_course(example_course)
+    html = render_edition(course, course.modules[0], EDITIONS[0])
+    reader = PdfReader(io.BytesIO(write_pdf(html, course.root)))
+    figures = [e for e in structure(reader) if e["/S"] == "/Figure"]
+    assert [f["/Alt"] for f in figures] == ["A red square", "decorative"]
+
+
+def word_heights(pdf: bytes, tmp_path: Path) -> float:
+    path = tmp_path / "quiz.pdf"
+    path.write_bytes(pdf)
+    boxes = tool("pdftotext", "-bbox", "-f", "1", "-l", "1", str(path), "-")
+    heights = [float(b) - float(a) for a, b in
+               re.findall(r'<word [^>]*yMin="([\d.]+)"[^>]*yMax="([\d.]+)"', boxes)]
+    return statistics.median(heights)
+
+
+def test_large_print_sets_student_editions_at_18pt_and_leaves_the_guide(tmp_path: Path) -> None:
+    course = load_course(EXAMPLE)
+    regular = render_all(course)
+    course.settings["large_print"] = True
+    large = render_all(course)
+    by_kind = {o.kind: pdf for o, pdf in regular.items()}
+    large_by_kind = {o.kind: pdf for o, pdf in large.items()}
+    ratio = word_heights(large_by_kind["quiz"], tmp_path) / word_heights(by_kind["quiz"], tmp_path)
+    assert ratio == pytest.approx(18 / 10.5, rel=0.08)
+    assert large_by_kind["guide"] == by_kind["guide"]
+    html = render_edition(course, course.modules[0], EDITIONS[1])
+    assert '<html lang="en" class="large-print">' in html
+
+
+def test_large_print_is_a_course_setting_checked_by_the_schema(example_course: Path) -> None:
+    course_file = example_course / "course.yaml"
+    course_file.write_text(course_file.read_text() + 'large_print: "yes"\n')
+    with pytest.raises(ContentError) as caught:
+        load_course(example_course)
+    assert [d.field for d in caught.value.diagnostics] == ["large_print"]
+    course_file.write_text(course_file.read_text().replace('"yes"', "true"))
+    assert load_course(example_course).settings["large_print"] is True

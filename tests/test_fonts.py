@@ -1,0 +1,94 @@
+"""Issue 8: named font stacks per script, and the check that every character has a font."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from conftest import REPO
+from hscourse import fonts
+from hscourse.errors import ContentError
+from hscourse.project import load_course
+
+MODULE = "modules/example/module.yaml"
+
+
+@pytest.fixture
+def fresh_cache() -> Iterator[None]:
+    """Tests that fake fontconfig must not leave their answers in the process-wide cache."""
+    fonts.coverage.cache_clear()
+    yield
+    fonts.coverage.cache_clear()
+
+
+def plant(course: Path, text: str) -> int:
+    """Put text into the last line of the example's overview; return that line's number."""
+    path = course / MODULE
+    lines = path.read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines, 1) if "shows that <b>raw HTML" in line)
+    lines[number - 1] += f" {text}"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return number
+
+
+def test_the_shipped_course_has_a_font_for_every_character() -> None:
+    assert fonts.coverage_errors(load_course(REPO)) == []
+
+
+def test_every_configured_font_is_installed() -> None:
+    missing = [f.family for f in fonts.configured_fonts() if not fonts.coverage(f.family)]
+    assert not missing, f"run `make setup` (scripts/setup.sh installs them): {missing}"
+
+
+def test_simplified_chinese_comes_before_any_fallback_for_latin_and_zh_hans() -> None:
+    stacks = fonts.template_fonts()
+    assert stacks["base"]["serif"].startswith("Noto Serif, Noto Serif CJK SC,")
+    assert stacks["base"]["sans"].startswith("Noto Sans, Noto Sans CJK SC,")
+    by_lang = dict(stacks["by_lang"])
+    assert by_lang["zh-Hans"]["serif"].startswith("Noto Serif CJK SC,")
+    assert by_lang["zh-Hant"]["sans"].startswith("Noto Sans CJK TC,")
+    for font in fonts.configured_fonts():  # written into CSS unquoted, so plain words only
+        assert re.fullmatch(r"[A-Za-z]+( [A-Za-z]+)*", font.family)
+
+
+def test_parse_charset_reads_fontconfig_ranges() -> None:
+    assert fonts.parse_charset("20-22 a0\n4e00-4e01") == {0x20, 0x21, 0x22, 0xA0, 0x4E00, 0x4E01}
+
+
+@pytest.mark.parametrize(("char", "advice"), [
+    ("\ue000", "private-use character"),
+    ("\U00010480", "fonts-noto-core"),
+])
+def test_a_character_no_font_covers_is_an_error_with_file_line_and_package(
+        example_course: Path, char: str, advice: str) -> None:
+    line = plant(example_course, f"x{char}y")
+    course = load_course(example_course)
+    with pytest.raises(ContentError) as caught:
+        fonts.check_coverage(course)
+    [problem] = caught.value.diagnostics
+    assert (problem.file, problem.line, problem.field) == (MODULE, line, "overview")
+    source = (example_course / MODULE).read_text(encoding="utf-8").splitlines()[line - 1]
+    assert source[problem.column - 1] == char
+    assert f"U+{ord(char):04X}" in problem.message and advice in problem.message
+
+
+def test_without_cjk_fonts_chinese_text_asks_for_fonts_noto_cjk(
+        fresh_cache: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = fonts.coverage.__wrapped__
+    monkeypatch.setattr(fonts, "coverage",
+                        lambda family: frozenset() if "CJK" in family else real(family))
+    problems = fonts.coverage_errors(load_course(REPO))
+    chinese = {"中", "国", "应", "对"}
+    assert chinese <= {p.message.split("'")[1] for p in problems}
+    assert all("sudo apt-get install fonts-noto-cjk" in p.message for p in problems)
+    assert {p.file for p in problems} == {"modules/water-conflict/module.yaml"}
+
+
+def test_without_fc_list_the_check_says_what_to_install(
+        fresh_cache: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fonts.shutil, "which", lambda name: None)
+    [problem] = fonts.coverage_errors(load_course(REPO))
+    assert "install the Debian package fontconfig" in problem.message

@@ -40,7 +40,7 @@ def test_outputs_and_manifest(case: tuple[Path, BuildResult, dict]) -> None:
     manifest = json.loads((result.dist / "manifest.json").read_text())
     assert [e["path"] for e in manifest["outputs"]] == expected
     for entry in manifest["outputs"]:
-        assert set(entry) == {"path", "audience", "kind", "module", "sha256"}
+        assert set(entry) == {"path", "audience", "kind", "module", "sha256", "input"}
         assert entry["audience"] == entry["path"].split("/")[0]
         assert (result.dist / entry["path"]).read_bytes()[:5] == b"%PDF-"
 

@@ -48,8 +48,31 @@ def test_installed_wheel_builds_a_course_outside_the_repository(wheel: Path,
     where = subprocess.run([str(python), "-c", "import hscourse; print(hscourse.__file__)"],
                            check=True, capture_output=True, text=True, cwd=tmp_path).stdout
     assert where.startswith(str(site)), where
+    hscourse = str(env_dir / "bin" / "hscourse")
     course = shutil.copytree(EXAMPLE, tmp_path / "course", ignore=shutil.ignore_patterns("dist"))
-    result = subprocess.run([str(env_dir / "bin" / "hscourse"), "build", "-q"], cwd=course,
-                            capture_output=True, text=True)
+    result = subprocess.run([hscourse, "build", "-q"], cwd=course, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert (course / "dist" / "student" / "example-quiz.pdf").stat().st_size > 1000
+
+
+def test_init_from_the_wheel_then_build_the_first_term(wheel: Path, tmp_path: Path) -> None:
+    env_dir = tmp_path / "env"
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; "
+                                "print(sysconfig.get_paths()['purelib'])"],
+                               check=True, capture_output=True, text=True).stdout.strip())
+    (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
+                    "--no-deps", "--no-index", str(wheel)], check=True)
+    hscourse = str(env_dir / "bin" / "hscourse")
+    init = subprocess.run([hscourse, "init", "mycourse"], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert init.returncode == 0, init.stderr
+    course = tmp_path / "mycourse"
+    assert (course / "README.md").is_file() and (course / "modules/tibet/module.yaml").is_file()
+    result = subprocess.run([hscourse, "build", "-q", "--term", "terms/2027-spring.yaml"],
+                            cwd=course, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    pdfs = sorted(p.name for p in (course / "dist/2027-spring").rglob("*.pdf"))
+    assert len(pdfs) == 12 and "tibet-guide.pdf" in pdfs

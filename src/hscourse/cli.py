@@ -60,25 +60,66 @@ def main() -> None:
     """
 
 
+class ProgressDisplay:
+    """Outputs done of total and the current one: a bar on a terminal, plain lines otherwise."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.bar: Any = None
+        self.interactive = sys.stdout.isatty()
+
+    def __call__(self, done: int, total: int, current: str) -> None:
+        if self.quiet or total == 0:
+            return
+        if not self.interactive:
+            if current:
+                click.echo(f"[{done + 1}/{total}] {current}")
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="Rendering",
+                                         item_show_func=lambda item: item, show_pos=True)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos, current or None)
+        if done == total:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
 @main.command()
 @project_option
 @term_option
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for rendering  [default: the number of CPUs]")
+@click.option("--force", is_flag=True, help="Rebuild everything, even unchanged documents.")
+@click.option("--seed", help="Text that seeds the shuffling of quiz forms (overrides `seed`).")
+@click.option("--large-print", is_flag=True, help="Set student editions in 18 pt large print.")
+@click.option("--strict", is_flag=True,
+              help="Fail when an LMS export cannot carry an item, instead of warning.")
+@click.option("--no-leak-check", "no_leak_check", is_flag=True,
+              help="Skip reading every student PDF back for instructor-only text.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @reports_content_errors
-def build(project: Path, term: Path | None, quiet: bool) -> None:
+def build(project: Path, term: Path | None, jobs: int | None, force: bool, seed: str | None,
+          large_print: bool, strict: bool, no_leak_check: bool, quiet: bool) -> None:
     """Build every module's handout, quiz and instructor guide into dist/.
 
     With --term, the term's PDFs go to dist/<term-id>/, so terms build side by side.
+    Documents whose inputs did not change since the last build are not rendered again.
     """
+    from hscourse.build import Options
     from hscourse.build import build as run_build
 
-    def progress(done: int, total: int, current: str) -> None:
-        if not quiet and current:
-            click.echo(f"[{done + 1}/{total}] {current}")
-
-    result = run_build(project, progress=progress, term=term_path(project, term))
+    options = Options(force=force, jobs=jobs, seed=seed, leak_check=not no_leak_check,
+                      large_print=large_print, strict=strict)
+    result = run_build(project, progress=ProgressDisplay(quiet), term=term_path(project, term),
+                       options=options)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if not quiet:
-        click.echo(f"Wrote {len(result.outputs)} PDFs and manifest.json to {result.dist}")
+        made = len(result.rendered)
+        click.echo(f"{len(result.outputs)} outputs in {result.dist} "
+                   f"({made} rendered, {len(result.outputs) - made} unchanged); "
+                   "see manifest.json")
 
 
 @main.command()

@@ -3,24 +3,41 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+
+
+def _image(self: Any, tokens: Any, idx: int, options: Any, env: dict[str, Any]) -> str:
+    """Resolve a relative image against its module's folder (images sit beside module.yaml)."""
+    token = tokens[idx]
+    src = token.attrGet("src") or ""
+    base = env.get("base", "")
+    if base and not urlsplit(src).scheme and not src.startswith(("/", "#")):
+        token.attrSet("src", base + src)
+    return self.image(tokens, idx, options, env)
 
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     # html=False escapes raw HTML; markdown-it's validateLink already refuses javascript:,
     # vbscript:, file: and non-image data: links. Tables and strikethrough help in notes.
-    return MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(
+    parser = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(
         ["table", "strikethrough"])
+    parser.add_render_rule("image", _image)
+    return parser
 
 
-def render_block(text: str) -> Markup:
-    """Render Markdown text as HTML blocks (paragraphs, lists, tables)."""
-    return Markup(_parser().render(text))
+def render_block(text: str, base: str = "") -> Markup:
+    """Render Markdown text as HTML blocks (paragraphs, lists, tables).
+
+    base is prefixed to relative image paths (e.g. 'modules/tibet/').
+    """
+    return Markup(_parser().render(text, {"base": base}))
 
 
-def render_inline(text: str) -> Markup:
+def render_inline(text: str, base: str = "") -> Markup:
     """Render Markdown text inline (for titles, options, table cells): no paragraphs."""
-    return Markup(_parser().renderInline(text))
+    return Markup(_parser().renderInline(text, {"base": base}))

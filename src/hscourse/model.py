@@ -47,6 +47,7 @@ class Course:
     schedule: dict[str, dict[str, Any]] = field(default_factory=dict)
     template_dirs: tuple[Path, ...] = ()
     origins: list[tuple[str, str, str]] = field(default_factory=list)
+    version_pools: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def module(self, module_id: str) -> Module:
         return next(m for m in self.modules if m.id == module_id)

@@ -8,14 +8,18 @@ and content is only ever passed to templates as data, never compiled as a templa
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable
 
 import jinja2
+from markupsafe import Markup
 
 from hscourse import __version__
+from hscourse.fonts import template_fonts
+from hscourse.forms import Form
 from hscourse.markdown import render_block, render_inline
 from hscourse.model import LETTERS, AUDIENCES, Course, Module, module_view, total_points
 
@@ -36,9 +40,11 @@ class Edition:
     audience: str
     template: str
     title: str
+    slug: str = ""
 
-    def path(self, module_id: str) -> str:
-        return f"{self.audience}/{module_id}-{self.kind}.pdf"
+    def path(self, module_id: str | None, version: str | None = None) -> str:
+        name = "-".join(p for p in (module_id, self.slug or self.kind, version) if p)
+        return f"{self.audience}/{name}.pdf"
 
 
 EDITIONS = (
@@ -46,7 +52,24 @@ EDITIONS = (
     Edition("quiz", "student", "quiz.html.j2", "Quiz"),
     Edition("guide", "instructor", "guide.html.j2", "Instructor guide"),
 )
+KEY = Edition("answer-key", "instructor", "key.html.j2", "Answer key", "key")
+READERS = (
+    Edition("reader", "student", "reader.html.j2", "Course reader"),
+    Edition("reader", "instructor", "reader.html.j2", "Course reader for instructors"),
+)
+READER_BODY = {"student": "_handout_body.html.j2", "instructor": "_guide_body.html.j2"}
 assert {e.audience for e in EDITIONS} <= set(AUDIENCES)
+
+
+def _module_relative(render: Callable[[str, str], Markup]) -> Callable[..., Markup]:
+    """A filter rendering Markdown with images relative to the current module's folder."""
+
+    @jinja2.pass_context
+    def markdown_filter(context: jinja2.runtime.Context, text: str) -> Markup:
+        module = context.get("module")
+        return render(text, f"modules/{module['id']}/" if module else "")
+
+    return markdown_filter
 
 
 @lru_cache(maxsize=8)
@@ -60,30 +83,57 @@ def environment(search_path: tuple[Path, ...]) -> jinja2.Environment:
     ])
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["md"] = render_block
-    env.filters["md_inline"] = render_inline
+    env.filters["md"] = _module_relative(render_block)
+    env.filters["md_inline"] = _module_relative(render_inline)
     env.filters["letter"] = lambda i: LETTERS[i]
     env.filters["points"] = lambda p: f"{p:g}"
     return env
 
 
-def template_folders(course: Course, extra: Iterable[Path] = ()) -> tuple[Path, ...]:
-    """Where templates are searched: extra folders (a term's), then the project's own."""
-    folders = [*extra, course.root / "templates"]
+def template_folders(course: Course) -> tuple[Path, ...]:
+    """Where templates are searched: the term's own folder, then the project's."""
+    folders = [*course.template_dirs, course.root / "templates"]
     return tuple(p.resolve() for p in folders if p.is_dir())
 
 
 def render_edition(course: Course, module: Module, edition: Edition,
-                   template_dirs: tuple[Path, ...] = ()) -> str:
-    """The complete HTML of one edition of one module."""
-    view = module_view(module, edition.audience)
-    env = environment(template_dirs or template_folders(course))
-    template = env.get_template(edition.template)
-    return template.render(course=course.settings, module=view, edition=edition,
-                           total_points=total_points(view), generator=f"hscourse {__version__}",
-                           **context_extras(course))
+                   form: Form | None = None) -> str:
+    """The complete HTML of one edition of one module (or of one quiz form and its key)."""
+    view = module_view(form.module if form else module, edition.audience,
+                       form.seed if form else "")
+    template = environment(template_folders(course)).get_template(edition.template)
+    return template.render(module=view, edition=edition, total_points=total_points(view),
+                           when=schedule_line(course.schedule.get(module.id, {})),
+                           form=form.letter if form else "", **context_extras(course))
+
+
+def render_reader(course: Course, edition: Edition) -> str:
+    """One document with every module of the course, for one audience."""
+    entries = []
+    for module in course.modules:
+        view = module_view(module, edition.audience)
+        entries.append({"module": view, "total_points": total_points(view),
+                        "when": schedule_line(course.schedule.get(module.id, {}))})
+    template = environment(template_folders(course)).get_template(edition.template)
+    return template.render(entries=entries, edition=edition, body=READER_BODY[edition.audience],
+                           form="", **context_extras(course))
+
+
+def schedule_line(entry: dict[str, Any]) -> str:
+    """'Week 3 · 25 January 2027' from a term's schedule entry ('' when none)."""
+    parts = []
+    if "week" in entry:
+        parts.append(f"Week {entry['week']}")
+    if "date" in entry:
+        day = datetime.date.fromisoformat(entry["date"])
+        parts.append(f"{day.day} {day:%B %Y}")
+    return " · ".join(parts)
 
 
 def context_extras(course: Course) -> dict[str, Any]:
     """Values every template may use besides the course and module."""
-    return {"document_date": course.settings.get("date", "")}
+    return {"course": course.settings, "generator": f"hscourse {__version__}",
+            "term_folder": f"terms/{course.term}" if course.term else "",
+            "document_date": course.settings.get("date", ""),
+            "large_print": bool(course.settings.get("large_print", False)),
+            "fonts": template_fonts()}

@@ -66,6 +66,8 @@ class _Resolver:
         self.problems: list[Diagnostic] = []
         self.origins: list[tuple[str, str, str]] = []
         self.extra_docs: list[tuple[Document, dict[str, Any]]] = []
+        self.version_pools: dict[str, list[dict[str, Any]]] = {}
+        self.settings: dict[str, Any] = dict(course.settings)
         display = self.file.relative_to(self.root).as_posix() if self.file.is_relative_to(
             self.root) else str(term_file)
         try:
@@ -159,7 +161,8 @@ class _Resolver:
             self.origins.append((f"{module_id}.points.{item_id}", f"{points:g}",
                                  _origin(self.doc, where)))
 
-    def pools(self, module_id: str, data: dict[str, Any], changes: dict[str, Any]) -> None:
+    def pools(self, module_id: str, data: dict[str, Any], changes: dict[str, Any],
+              versions: int) -> None:
         for i, pool in enumerate(changes.get("pools", [])):
             tag, draw = pool["tag"], pool["draw"]
             members = [item["id"] for item in data.get("quiz", []) if tag in item.get("tags", [])]
@@ -167,6 +170,11 @@ class _Resolver:
                 self.error(("modules", module_id, "pools", i, "draw"),
                            f"cannot draw {draw} items tagged {tag!r}: the module has "
                            f"{len(members)}")
+                continue
+            if pool.get("per_version") and versions > 1:
+                self.version_pools.setdefault(module_id, []).append(pool)
+                self.origins.append((f"{module_id}.pools.{tag}", f"{draw} per form",
+                                     _origin(self.doc, ("modules", module_id, "pools", i))))
                 continue
             seed = hashlib.sha256(f"{self.course.settings['code']}|{term_id(self.file)}|"
                                   f"{module_id}|{tag}".encode()).hexdigest()
@@ -185,7 +193,7 @@ class _Resolver:
             self.overlay(module.id, data, index, name)
         self.select(module.id, data, changes)
         self.points(module.id, data, changes)
-        self.pools(module.id, data, changes)
+        self.pools(module.id, data, changes, int(self.settings.get("versions", 1)))
         if "title" in changes:
             data["title"] = changes["title"]
             self.origins.append((f"{module.id}.title", changes["title"],
@@ -194,6 +202,7 @@ class _Resolver:
 
     def resolve(self) -> Course:
         settings, origins = _settings(self.course, self.doc)
+        self.settings = settings
         modules = self.modules()
         taught = [m.id for m in modules]
         for module_id in self.doc.data.get("modules", {}):
@@ -211,7 +220,7 @@ class _Resolver:
         return Course(self.root, settings, modules, self.course.sources + [self.doc],
                       term=term_id(self.file), schedule=schedule,
                       template_dirs=(templates,) if templates.is_dir() else (),
-                      origins=origins + self.origins)
+                      origins=origins + self.origins, version_pools=self.version_pools)
 
 
 def resolve_term(course: Course, term_file: Path) -> Course:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
-ID_HELP = "an id of lowercase letters, digits and hyphens (e.g. water-conflict), at most 64"
+# Ids become file names: the lookahead refuses names Windows reserves (hscourse.paths).
+ID_PATTERN = r"^(?!(?:con|prn|aux|nul|com[0-9]|lpt[0-9])$)[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+ID_HELP = ("an id of lowercase letters, digits and hyphens (e.g. water-conflict), at most 64, "
+           "and not a name Windows reserves (con, prn, aux, nul, com1, lpt1...)")
 LANG_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
 QUIZ_TYPES = ("single_choice", "multiple_answer", "true_false", "short_answer", "essay",
               "matching", "ordering")
@@ -98,6 +100,9 @@ COMMON_ITEM = {
     "points": POINTS,
     "reading": ident("The id of the reading this item draws on."),
     "tags": listing(ident("A tag."), "Tags, for pools and filtering."),
+    "section": text("The quiz section this item belongs to; forms shuffle within sections."),
+    "stimulus": ident("The id of a stimulus (passage, quotation, table) this item refers to; "
+                      "items sharing a stimulus stay together and in order on every form."),
     "explanation": instructor(markdown("Why the answer is right, and where it is supported.")),
 }
 COMMON_REQUIRED = ("id", "type", "prompt", "points", "explanation")
@@ -149,6 +154,12 @@ MODULE = obj({
     "credit": text("Where the module comes from."),
     "readings": listing(READING, "Readings."),
     "discussion": listing(DISCUSSION, "Discussion questions."),
+    "stimuli": listing(obj({
+        "id": ident("The stimulus id, unique in the module; quiz items refer to it."),
+        "title": text("A heading for the stimulus, e.g. 'Source A'."),
+        "text": markdown("The passage, quotation or data table students read."),
+        "lang": LANG,
+    }, ("id", "text"), "A stimulus for a linked set of quiz items."), "Stimuli."),
     "quiz": listing(quiz_item_schema(), "Quiz items."),
     "instructor_notes": instructor(obj({
         "session_plan": listing(obj({"minutes": WHOLE_MINUTES,
@@ -166,12 +177,67 @@ COURSE = obj({
     "term": text("The term's name, e.g. 'Spring 2027'."),
     "language": LANG,
     "paper": {"enum": ["A4", "Letter"], "description": "Paper size."},
+    "large_print": {"type": "boolean",
+                    "description": "Set student editions in 18 pt large print (accommodations)."},
     "date": text("The document date printed on every edition and stored in the PDFs, "
                  "as YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$",
                  **{"x-expected": "a date written YYYY-MM-DD, in quotes"}),
     "modules": listing(ident("A module id (a folder under modules/)."),
                        "The modules, in teaching order."),
+    "versions": {"type": "integer", "minimum": 1, "maximum": 26,
+                 "description": "How many quiz forms (A, B, C...) to print per module, each "
+                                "shuffled, with its own answer key."},
+    "seed": text("Text that seeds the shuffling of quiz forms; change it for new forms."),
+    "reader": {"type": "boolean",
+               "description": "Also build a course reader per audience: one PDF with a cover, "
+                              "a table of contents and every module."},
+    "exports": {"type": "array", "uniqueItems": True, "description":
+                "Question banks `build` also writes into dist/lms/: moodle (Moodle XML), gift, "
+                "qti (Canvas QTI 1.2 zip), csv (the answer key).",
+                "items": {"enum": ["moodle", "gift", "qti", "csv"],
+                          "description": "An export format."}},
 }, ("title", "code", "language", "paper", "modules"), "The course: course.yaml.")
+
+
+DATE = text("A date written YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$",
+            **{"x-expected": "a date written YYYY-MM-DD, in quotes"})
+IDS = listing(ident("An id."), "Ids of quiz items or discussion questions.")
+
+MODULE_CHANGES = obj({
+    "title": text("A new title for this term."),
+    "include_quiz": {**IDS, "description": "Keep only these quiz items."},
+    "exclude_quiz": {**IDS, "description": "Leave out these quiz items."},
+    "include_discussion": {**IDS, "description": "Keep only these discussion questions."},
+    "exclude_discussion": {**IDS, "description": "Leave out these discussion questions."},
+    "points": {"type": "object", "description": "New points per quiz item id.",
+               "propertyNames": {"pattern": ID_PATTERN}, "additionalProperties": POINTS},
+    "add": listing(text("A YAML file in the term's folder, with readings, discussion and quiz "
+                        "entries in the module format."), "Your own additions."),
+    "pools": listing(obj({"tag": ident("Items carrying this tag form the pool."),
+                          "draw": {"type": "integer", "minimum": 1,
+                                   "description": "How many items to draw from the pool."},
+                          "per_version": {"type": "boolean",
+                                          "description": "Draw anew for every quiz form."}},
+                         ("tag", "draw")), "Draw some items from tagged pools."),
+}, (), "Changes to one module for this term.")
+
+TERM_SETTINGS = {key: COURSE["properties"][key] for key in COURSE["properties"]
+                 if key not in ("modules", "code")}
+TERM = obj({
+    **TERM_SETTINGS,
+    "start_date": DATE,
+    "section": text("The section, e.g. '02'."),
+    "schedule": listing(obj({"module": ident("A module id."),
+                             "week": {"type": "integer", "minimum": 1,
+                                      "description": "The teaching week."},
+                             "date": DATE}, ("module",)),
+                        "The modules this term, in order, with a week or date for each."),
+    "modules": {"type": "object", "description": "Changes per module id.",
+                "propertyNames": {"pattern": ID_PATTERN}, "additionalProperties": MODULE_CHANGES},
+}, (), "A term: terms/<term-id>.yaml, layered over course.yaml.")
+
+OVERLAY = obj({key: MODULE["properties"][key] for key in ("readings", "discussion", "quiz")}, (),
+              "An instructor's own readings, discussion questions and quiz items.")
 
 
 def document(schema: dict[str, Any], title: str) -> dict[str, Any]:
@@ -181,4 +247,6 @@ def document(schema: dict[str, Any], title: str) -> dict[str, Any]:
 SCHEMAS = {
     "course": document(COURSE, "hscourse course.yaml"),
     "module": document(MODULE, "hscourse module"),
+    "term": document(TERM, "hscourse term"),
+    "overlay": document(OVERLAY, "hscourse term overlay"),
 }

@@ -6,6 +6,7 @@ collected, from all files, before anything fails.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 from collections import Counter
 from functools import lru_cache
@@ -16,6 +17,8 @@ from jsonschema.exceptions import ValidationError
 
 from hscourse.errors import Diagnostic, did_you_mean
 from hscourse.load import Document
+from hscourse.markdown import _parser
+from hscourse.paths import reference_errors
 from hscourse.schema import SCHEMAS
 
 TYPE_WORDS = {"string": "text", "boolean": "true or false", "integer": "a whole number",
@@ -74,7 +77,8 @@ def _messages(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
     elif kind == "minLength":
         yield doc.diagnostic(path, "must not be empty")
     elif kind == "minItems":
-        yield doc.diagnostic(path, f"expected at least {value} entries, got {len(instance)}")
+        yield doc.diagnostic(path, f"expected at least {value} "
+                                   f"{'entry' if value == 1 else 'entries'}, got {len(instance)}")
     elif kind in ("pattern", "format"):
         yield doc.diagnostic(path, f"expected {expected or 'text matching ' + value}, "
                                    f"got {describe(instance)}")
@@ -119,7 +123,7 @@ def _check_options(doc: Document, i: int, item: dict[str, Any]) -> Iterator[Diag
         yield doc.diagnostic(("quiz", i, "options"), f"option {text!r} appears twice")
 
 
-def _check_item(doc: Document, i: int, item: dict[str, Any],
+def check_item(doc: Document, i: int, item: dict[str, Any],
                 readings: set[str]) -> Iterator[Diagnostic]:
     kind = item["type"]
     if "reading" in item and item["reading"] not in readings:
@@ -154,6 +158,8 @@ def module_errors(doc: Document, folder_id: str,
     if ok("id") and isinstance(data.get("id"), str) and data["id"] != folder_id:
         out.append(doc.diagnostic(("id",), f"the id must match the folder name {folder_id!r}, "
                                            f"got {data['id']!r}"))
+    out.extend(image_alt_errors(doc))
+    out.extend(reference_errors(doc))
     readings = data.get("readings") if ok("readings") else None
     reading_ids = [r["id"] for r in readings or []]
     for dup in _duplicates(reading_ids):
@@ -163,7 +169,37 @@ def module_errors(doc: Document, folder_id: str,
         return out
     for i, item in _quiz(doc):
         if ok("quiz", i):
-            out.extend(_check_item(doc, i, item, set(reading_ids)))
+            out.extend(check_item(doc, i, item, set(reading_ids)))
+    if ok("stimuli") and ok("quiz"):
+        out.extend(stimulus_errors(doc))
+    return out
+
+
+def stimulus_errors(doc: Document) -> list[Diagnostic]:
+    """Items sharing a stimulus form one linked set: it must exist, and the set must be
+    consecutive and in one section, so that it can move as one unit on shuffled forms."""
+    data = doc.data
+    stimuli = [s["id"] for s in data.get("stimuli", [])]
+    out = [doc.diagnostic(("stimuli", max(i for i, s in enumerate(stimuli) if s == dup), "id"),
+                          f"stimulus id {dup!r} is used twice") for dup in _duplicates(stimuli)]
+    quiz = data.get("quiz") or []
+    finished: set[str] = set()
+    for i, item in enumerate(quiz):
+        name = item.get("stimulus")
+        previous = quiz[i - 1].get("stimulus") if i else None
+        if previous and previous != name:
+            finished.add(previous)
+        if name is None:
+            continue
+        if name not in stimuli:
+            out.append(doc.diagnostic(("quiz", i, "stimulus"), f"no stimulus {name!r} in this "
+                                      f"module{did_you_mean(name, stimuli)}"))
+        elif name in finished:
+            out.append(doc.diagnostic(("quiz", i, "stimulus"), f"the items of stimulus {name!r} "
+                                      "must follow one another"))
+        elif previous == name and quiz[i - 1].get("section") != item.get("section"):
+            out.append(doc.diagnostic(("quiz", i, "section"), f"the items of stimulus {name!r} "
+                                      "must be in one section"))
     return out
 
 
@@ -192,4 +228,49 @@ def course_id_errors(modules: list[tuple[Document, dict[str, Any]]]) -> list[Dia
                                                     f"{first_doc.file}:{line}"))
                 else:
                     seen[entry["id"]] = (doc, path)
+    return out
+
+
+DECORATIVE = "decorative"
+
+
+def _texts(value: Any, path: tuple[object, ...] = ()) -> Iterator[tuple[tuple[object, ...], str]]:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _texts(child, path + (key,))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _texts(child, path + (i,))
+    elif isinstance(value, str):
+        yield path, value
+
+
+def image_alt_errors(doc: Document) -> Iterator[Diagnostic]:
+    """Every Markdown image needs alt text, or the alt text "decorative" (docs/accessibility.md).
+
+    Images are found with the renderer's own parser, so reference-style images count too.
+    """
+    for path, text in _texts(doc.data):
+        if "![" not in text:
+            continue
+        for block in _parser().parse(text):
+            for token in block.children or []:
+                if token.type == "image" and not token.content.strip():
+                    src = token.attrs.get("src", "")
+                    yield doc.diagnostic(path, f"image {src!r} has no alt text; describe what it "
+                                         f"shows, ![a map of the Juhe River]({src}), or mark it "
+                                         f"![{DECORATIVE}]({src}) if it only decorates")
+
+
+def date_errors(doc: Document, paths: Iterable[tuple[object, ...]]) -> list[Diagnostic]:
+    """Dates the schema let through (YYYY-MM-DD) must also exist on the calendar."""
+    out: list[Diagnostic] = []
+    for path in paths:
+        value: Any = doc.data
+        for part in path:
+            value = value[part]
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            out.append(doc.diagnostic(path, f"{value!r} is not a date on the calendar"))
     return out

@@ -1,0 +1,137 @@
+"""Printed quiz forms: shuffled versions A, B, C… of a module's quiz, and their keys.
+
+A form reorders the full (instructor) data, so the student form and its key are two views of
+the same permutation: the key cannot disagree with the form. Within each section, units move:
+a unit is one item, or a linked set (the items sharing a stimulus, which stay together and in
+order). Options are shuffled except those marked `fixed`; true/false keeps True, False;
+matching and ordering choices are reshuffled per form. Everything derives from a seed made of
+course, term, module and version (or `--seed`), so the same inputs give the same forms.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import io
+import random
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from hscourse.model import Course, Module, answer_key, module_view
+
+LETTERS = string.ascii_uppercase
+
+
+@dataclass(frozen=True)
+class Form:
+    """One version of a module's quiz."""
+
+    letter: str
+    module: Module  # the module with its quiz reordered for this form
+    seed: str
+
+
+def base_seed(course: Course, override: str | None = None) -> str:
+    """The seed all forms derive from: --seed, the course's `seed`, or course code and term."""
+    if override is not None:
+        return override
+    return str(course.settings.get("seed", f"{course.settings['code']}|{course.term or ''}"))
+
+
+def _rng(*parts: object) -> random.Random:
+    return random.Random(hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest())
+
+
+def _units(quiz: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Consecutive items sharing a stimulus form one unit; every other item is its own."""
+    units: list[list[dict[str, Any]]] = []
+    for item in quiz:
+        stimulus = item.get("stimulus")
+        if units and stimulus and units[-1][0].get("stimulus") == stimulus:
+            units[-1].append(item)
+        else:
+            units.append([item])
+    return units
+
+
+def shuffle_options(options: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+    """Shuffle the options that are not `fixed`; fixed ones keep their positions."""
+    free = [i for i, option in enumerate(options) if not option.get("fixed")]
+    moved = [options[i] for i in free]
+    rng.shuffle(moved)
+    out = list(options)
+    for position, option in zip(free, moved):
+        out[position] = option
+    return out
+
+
+def draw_pools(quiz: list[dict[str, Any]], pools: list[dict[str, Any]],
+               rng: random.Random) -> list[dict[str, Any]]:
+    """Keep `draw` items of each per-version pool (never repeating one), drop the rest."""
+    for pool in pools:
+        members = [item["id"] for item in quiz if pool["tag"] in item.get("tags", [])]
+        chosen = set(rng.sample(members, min(pool["draw"], len(members))))
+        quiz = [item for item in quiz if item["id"] not in members or item["id"] in chosen]
+    return quiz
+
+
+def make_form(module: Module, letter: str, seed: str,
+              pools: list[dict[str, Any]] | None = None) -> Form:
+    """The form `letter` of a module: sections keep their order, units shuffle within them."""
+    rng = _rng(seed, module.id, letter)
+    data = copy.deepcopy(module.data)
+    quiz = draw_pools(data.get("quiz", []), pools or [], rng)
+    sections: dict[str, list[list[dict[str, Any]]]] = {}
+    for unit in _units(quiz):
+        sections.setdefault(unit[0].get("section", ""), []).append(unit)
+    reordered: list[dict[str, Any]] = []
+    for units in sections.values():
+        rng.shuffle(units)
+        reordered.extend(item for unit in units for item in unit)
+    for item in reordered:
+        if item["type"] in ("single_choice", "multiple_answer"):
+            item["options"] = shuffle_options(item["options"], rng)
+    data["quiz"] = reordered
+    return Form(letter, Module(module.id, data, module.source), f"{seed}|{letter}")
+
+
+def forms_for(course: Course, module: Module, seed: str) -> list[Form]:
+    count = int(course.settings.get("versions", 1))
+    pools = course.version_pools.get(module.id, [])
+    return [make_form(module, LETTERS[i], seed, pools) for i in range(count)]
+
+
+def key_rows(form: Form) -> list[dict[str, Any]]:
+    """The answer key of a form: one row per question, in the form's order."""
+    view = module_view(form.module, "instructor", form.seed)
+    return [{"version": form.letter, "question": n, "item": item["id"], "type": item["type"],
+             "correct": answer_key(item), "points": f"{item['points']:g}"}
+            for n, item in enumerate(view.get("quiz", []), start=1)]
+
+
+def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def key_csv(form: Form) -> bytes:
+    """version, question number, item id, correct response, points: for grading and scanners."""
+    header = ["version", "question", "item", "correct", "points"]
+    return _csv(header, [[row[h] for h in header] for row in key_rows(form)])
+
+
+def version_map_csv(forms: list[Form]) -> bytes:
+    """item id -> question number in each version, for item analysis across forms."""
+    numbers = {form.letter: {row["item"]: row["question"] for row in key_rows(form)}
+               for form in forms}
+    items = [item["id"] for item in forms[0].module.source.data.get("quiz", [])]
+    items = [i for i in items if any(i in n for n in numbers.values())]
+    for form in forms:  # items only a form's pool draw or a term overlay brought in
+        items += [i for i in numbers[form.letter] if i not in items]
+    header = ["item"] + [form.letter for form in forms]
+    return _csv(header, [[i] + [numbers[f.letter].get(i, "") for f in forms] for i in items])

@@ -6,12 +6,15 @@ values from PyYAML's event stream instead, iteratively, so that:
 
 * only `true`/`false`, `null`/`~`, decimal integers and plain decimals are anything but text;
 * duplicate keys, non-text keys, anchors, aliases and tags are errors;
-* files that are too large, too deep, not UTF-8, not regular, or hold several documents are errors;
+* files that are too large, too deep, not UTF-8, not regular, outside the course folder, or hold
+  several documents are errors;
+* numbers longer than 15 digits stay text (so the schema reports them instead of Python choking);
 * every value's (line, column) is kept, so later stages can point at it.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 from dataclasses import dataclass, field
@@ -25,11 +28,12 @@ from hscourse.errors import ContentError, Diagnostic, format_path
 MAX_FILE_BYTES = 1 << 20
 MAX_DEPTH = 40
 
-_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
-_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]+)")
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]{0,14})")
+_FLOAT = re.compile(r"[-+]?([0-9]{1,15}\.[0-9]{1,15})")
 _NULL = {"", "~", "null"}
 _BOOL = {"true": True, "false": False}
 _PLAIN_TAGS = {None, "!"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 try:  # libyaml's parser is several times faster; the pure-Python one behaves the same.
     _Loader: type = yaml.CSafeLoader
@@ -80,19 +84,24 @@ def _is_plain(event: Any) -> bool:
     return not event.style and event.tag in _PLAIN_TAGS
 
 
-def _read_text(path: Path, display: str) -> str:
+def _read_text(path: Path, display: str, root: Path | None) -> str:
     def fail(message: str, line: int = 0, column: int = 0) -> ContentError:
         return ContentError([Diagnostic(display, line, column, "", message)])
 
     try:
-        info = path.stat()
-    except OSError as exc:
-        raise fail(f"cannot read the file: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise fail("not a regular file (a device, pipe or folder cannot be a course file)")
-    if info.st_size > MAX_FILE_BYTES:
-        raise fail(f"file is {info.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
-    with path.open("rb") as handle:
+        real = path.resolve(strict=True)
+        if root is not None and not real.is_relative_to(root.resolve()):
+            raise fail("a link to a file outside the course folder; copy the file in instead")
+        # O_NONBLOCK: opening a FIFO must not hang; fstat then checks what was really opened.
+        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise fail(f"cannot read the file: {getattr(exc, 'strerror', None) or exc}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise fail("not a regular file (a device, pipe or folder cannot be a course file)")
+        if info.st_size > MAX_FILE_BYTES:
+            raise fail(f"file is {info.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
         raw = handle.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
         raise fail(f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes")
@@ -144,6 +153,9 @@ class _Builder:
         container, path = frame[0], frame[1]
         if not isinstance(event, yaml.ScalarEvent):
             self.error(event.start_mark, path, "a key must be plain text, not a list or mapping")
+            raise _Stop
+        if event.anchor is not None or event.tag not in _PLAIN_TAGS:
+            self.error(event.start_mark, path, "anchors and tags are not allowed on keys")
             raise _Stop
         key = _plain_scalar(event.value) if _is_plain(event) else event.value
         if not isinstance(key, str):
@@ -218,9 +230,18 @@ class _Stop(Exception):
 _NO_KEY = object()
 
 
+def _position(text: str, index: int) -> tuple[int, int]:
+    index = max(0, min(index, len(text)))
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
 def load_text(text: str, display: str) -> Document:
     """Load YAML text that came from the file named `display` (for messages)."""
     builder = _Builder(display)
+    bad = _SURROGATE.search(text)
+    if bad:
+        raise ContentError([Diagnostic(display, *_position(text, bad.start()), "",
+                                       "not valid Unicode text (a lone surrogate)")])
     try:
         for event in yaml.parse(text, Loader=_Loader):
             builder.feed(event)
@@ -232,9 +253,16 @@ def load_text(text: str, display: str) -> Document:
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         if mark and text[mark.index:mark.index + 1] == "\t":
             problem = "a tab character; indent with spaces"
-        elif "nesting depth" in problem:
+        elif "nesting depth" in problem or "max depth" in problem:
             problem = f"nested more than {MAX_DEPTH} levels deep"
         builder.errors.append(Diagnostic(display, line, column, "", f"YAML syntax: {problem}"))
+    except yaml.reader.ReaderError as exc:
+        index = exc.position
+        if _Loader is not yaml.SafeLoader:  # libyaml counts UTF-8 bytes, not characters
+            index = len(text.encode("utf-8")[:index].decode("utf-8", "ignore"))
+        line, column = _position(text, index)
+        builder.errors.append(Diagnostic(display, line, column, "", f"character "
+                                         f"U+{exc.character:04X} is not allowed ({exc.reason})"))
     except RecursionError:
         builder.errors.append(Diagnostic(display, 0, 0, "", "nested too deeply"))
     except yaml.YAMLError as exc:
@@ -247,6 +275,13 @@ def load_text(text: str, display: str) -> Document:
     return builder.doc
 
 
-def load_file(path: Path, display: str) -> Document:
-    """Load one course file; `display` is how messages name it (relative to the project)."""
-    return load_text(_read_text(path, display), display)
+def load_file(path: Path, display: str, root: Path | None = None) -> Document:
+    """Load one course file; `display` is how messages name it (relative to the project).
+
+    The file (symlinks resolved) must lie inside root, the course folder. When root is not
+    given it is the folder that `display` is relative to (path minus display's parts).
+    """
+    parts = Path(display).parts
+    if root is None and not Path(display).is_absolute() and path.parts[-len(parts):] == parts:
+        root = path.parents[len(parts) - 1]
+    return load_text(_read_text(path, display, root), display)

@@ -2,9 +2,15 @@
 
 WeasyPrint's default fetcher reads any file: URL and any web address, and can embed what it
 reads as an attachment. The RestrictedFetcher allows only regular files inside the course folder
-(symlinks resolved) and small data: URLs; every refusal, and every error WeasyPrint logs, fails
-the render with a message naming the reference. WeasyPrint is imported only here, and only when
-a PDF is actually written, so `check` and no-op builds never pay for it.
+(symlinks resolved; no hidden files, nothing under dist/) and small data: URLs, and refuses every
+other scheme, host and path; it never follows a redirect because it never opens a network URL.
+WeasyPrint swallows some refused fetches (inside SVG) and logs to a null handler, so every
+refusal and every ERROR record WeasyPrint logs is collected here and fails the render. Links are
+checked too: a link may point to the web, to an e-mail address, inside the document or to a file
+in the course folder, never elsewhere on the machine.
+
+WeasyPrint is imported only here, and only when a PDF is actually written, so `check` and no-op
+builds never pay for it.
 """
 
 from __future__ import annotations
@@ -13,17 +19,25 @@ import logging
 import mimetypes
 import os
 import stat
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date as Date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
 
 MAX_DATA_URL = 512 * 1024
 MAX_LOCAL_FILE = 8 * 1024 * 1024
+LINK_SCHEMES = ("http", "https", "mailto")
+OUTPUT_FOLDERS = ("dist",)
 
 
 class RenderError(Exception):
-    """A render that was refused or failed; the message names what and where."""
+    """A render that was refused or failed; `problems` name each offending reference."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
 
 
 @dataclass
@@ -32,8 +46,18 @@ class FetchLog:
     errors: list[str] = field(default_factory=list)
 
 
+def _shown(url: str, root: Path) -> str:
+    """A URL as messages show it: relative to the course folder when it points inside it."""
+    prefix = root.as_uri() + "/"
+    return url[len(prefix):] if url.startswith(prefix) else url[:200]
+
+
 def check_reference(url: str, root: Path) -> tuple[Path | None, str]:
-    """Decide whether a URL may be read: (local path or None for data:, reason if refused)."""
+    """Decide whether a URL may be read: (local path or None for data:, reason if refused).
+
+    root must be resolved. Percent-escapes are decoded before the path is resolved, so
+    `%2e%2e/` climbs like `../` does and is caught by the same containment check.
+    """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "data":
@@ -41,42 +65,63 @@ def check_reference(url: str, root: Path) -> tuple[Path | None, str]:
             return None, f"data: URL larger than {MAX_DATA_URL // 1024} KiB"
         return None, ""
     if scheme != "file":
-        return None, f"{scheme or 'relative'} URLs are not allowed; put the file in the course folder"
+        return None, (f"{scheme}: URLs are not allowed; put the file in the course folder"
+                      if scheme else "not an absolute URL")
     if parts.netloc not in ("", "localhost"):
-        return None, f"file URL on host {parts.netloc!r} is not allowed"
-    path = Path(unquote(parts.path))
+        return None, f"a file URL on another host ({parts.netloc}) is not allowed"
     try:
-        real = path.resolve(strict=True)
-    except (OSError, RuntimeError):
-        return None, "no such file"
+        real = Path(unquote(parts.path)).resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        return None, "no such file in the course folder"
     if not real.is_relative_to(root):
         return None, "outside the course folder"
-    info = real.stat()
-    if not stat.S_ISREG(info.st_mode):
-        return None, "not a regular file"
-    if info.st_size > MAX_LOCAL_FILE:
-        return None, f"file larger than {MAX_LOCAL_FILE // (1024 * 1024)} MiB"
+    inside = real.relative_to(root).parts
+    if any(part.startswith(".") for part in inside) or inside[:1] == OUTPUT_FOLDERS:
+        return None, "hidden files and build outputs cannot be used"
     return real, ""
+
+
+def read_regular(path: Path, limit: int = MAX_LOCAL_FILE) -> bytes:
+    """The bytes of a regular file of at most limit bytes; OSError otherwise.
+
+    The file is opened first and checked through its descriptor, so a file swapped for a pipe
+    or device after the path check is still refused (O_NONBLOCK keeps a pipe from hanging).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    with os.fdopen(os.open(path, flags), "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError("not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(f"larger than {limit // (1024 * 1024)} MiB")
+    return data
 
 
 def _fetcher_class() -> type:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class RestrictedFetcher(URLFetcher):
+        """Reads course files itself and lets urllib handle data: URLs only."""
+
         def __init__(self, root: Path, log: FetchLog):
-            super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
+            super().__init__(allowed_protocols=("data",), allow_redirects=False)
             self.root, self.log = root, log
 
         def fetch(self, url: str, headers: Any = None) -> Any:
             path, reason = check_reference(url, self.root)
+            if not reason and path is not None:
+                try:
+                    body = read_regular(path)
+                except OSError as exc:
+                    reason = str(exc.strerror or exc)
             if reason:
-                self.log.refused.append(f"{url}: {reason}")
-                raise ValueError(f"refused {url}: {reason}")
+                self.log.refused.append(f"{_shown(url, self.root)} ({reason})")
+                raise ValueError(f"refused {url[:200]}: {reason}")
             if path is None:
                 return super().fetch(url, headers)
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(path.as_uri(), path.read_bytes(),
-                                      {"Content-Type": content_type})
+            return URLFetcherResponse(path.as_uri(), body, {"Content-Type": content_type})
 
     return RestrictedFetcher
 
@@ -90,26 +135,92 @@ class _Collect(logging.Handler):
         self.log.errors.append(record.getMessage())
 
 
-def write_pdf(html: str, root: Path, *, variant: str | None = "pdf/ua-1") -> bytes:
+@contextmanager
+def _collecting(log: FetchLog) -> Iterator[None]:
+    """Collect WeasyPrint's ERROR records, whatever logging the application configured."""
+    logger = logging.getLogger("weasyprint")
+    handler, level = _Collect(log), logger.level
+    logger.addHandler(handler)
+    if not logger.isEnabledFor(logging.ERROR):
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def source_date_epoch(date: str | None) -> int:
+    """SOURCE_DATE_EPOCH when set (reproducible-builds.org), else the course date, else 0."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if value.isdigit():
+        return int(value)
+    if date:
+        try:
+            day = Date.fromisoformat(date)
+        except ValueError:
+            return 0
+        return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
+    return 0
+
+
+@contextmanager
+def _fixed_epoch(epoch: int) -> Iterator[None]:
+    """Set SOURCE_DATE_EPOCH while rendering: the fontTools subsetter stamps fonts with it."""
+    old = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = old
+
+
+def link_problems(links: list[tuple[str, str]], root: Path) -> list[str]:
+    """Refusals for (type, target) links that point at anything but the web, mail or the course."""
+    out = []
+    for kind, target in links:
+        if kind == "internal":
+            continue
+        scheme = urlsplit(target).scheme.lower()
+        if kind == "external" and scheme in LINK_SCHEMES:
+            continue
+        path, reason = check_reference(target, root)
+        if not reason and path is None:
+            reason = "data: URLs cannot be links"
+        if reason:
+            out.append(f"refused link to {_shown(target, root)} ({reason})")
+    return out
+
+
+def write_pdf(html: str, root: Path, *, variant: str | None = "pdf/ua-1",
+              date: str | None = None) -> bytes:
     """Render HTML (whose relative references resolve against root) to PDF bytes.
 
     The default variant is PDF/UA-1: a tagged PDF with its language and title, for screen
-    readers.
+    readers. date (YYYY-MM-DD, the course date) fixes the font timestamps and, when the HTML
+    names no document date, the PDF's dates; SOURCE_DATE_EPOCH overrides it. Without either the
+    PDF carries no date at all, so identical inputs always give identical bytes.
     """
-    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     from weasyprint import HTML
 
+    root = root.resolve()
     log = FetchLog()
-    handler = _Collect(log)
-    logger = logging.getLogger("weasyprint")
-    logger.addHandler(handler)
-    try:
-        fetcher = _fetcher_class()(root.resolve(), log)
-        document = HTML(string=html, base_url=root.resolve().as_uri() + "/", url_fetcher=fetcher)
+    epoch = source_date_epoch(date)
+    stamp_dates = bool(date) or "SOURCE_DATE_EPOCH" in os.environ
+    with _collecting(log), _fixed_epoch(epoch):
+        fetcher = _fetcher_class()(root, log)
+        document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher).render()
+        links = [(kind, target) for page in document.pages for kind, target, *_ in page.links]
+        refused_links = link_problems(links, root)
+        if document.metadata.created is None and stamp_dates:
+            stamp = datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            document.metadata.created = document.metadata.modified = stamp
         pdf = document.write_pdf(pdf_variant=variant)
-    finally:
-        logger.removeHandler(handler)
-    problems = [f"refused to read {r}" for r in log.refused] + log.errors
+    problems = [f"refused to read {r}" for r in dict.fromkeys(log.refused)]
+    problems += refused_links + [e for e in dict.fromkeys(log.errors) if "refused " not in e]
     if problems:
-        raise RenderError("; ".join(problems))
+        raise RenderError(problems)
     return pdf

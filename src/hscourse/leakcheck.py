@@ -1,0 +1,320 @@
+"""After a build, prove that no student artefact contains instructor-only text.
+
+The student model never holds an answer, so a leak needs a bug or a hostile template. This check
+looks where such a leak could hide: the page text as two different extractors see it (pypdf
+reads text drawn off the page, white or clipped; poppler's pdftotext reads it as a viewer
+would), the decompressed content streams, the document metadata and XMP, bookmarks, named
+destinations (from `id` attributes), annotations and link URLs, attachments, the structure tree
+(alt text) and, as a catch-all, every other string and text stream in the file. Zips are
+searched member by member, other files as text.
+
+Matching compares words, ignoring case, punctuation, spacing and Unicode compatibility forms. A
+secret shorter than MIN_CHARS letters ("True", "World Bank"), or one that also appears in a field
+students may see (matching pairs, ordering entries), is not searched for; a longer one is cut into
+overlapping pieces of GRAM words, so that a page break or a column cannot hide it, and pieces that
+occur in student-visible text are dropped.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+import tempfile
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from hscourse.errors import Diagnostic, format_path
+from hscourse.markdown import render_block
+from hscourse.model import Course, instructor_only_texts, module_view
+from hscourse.output import Output
+
+MIN_CHARS = 12
+GRAM = 6
+CATCH_ALL = "other PDF objects"
+_CJK = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
+_WORD = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")
+_SOFT = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
+_TAG = re.compile(r"<[^>]*>")
+_LINE_END_HYPHEN = re.compile(r"[-\u2010]\s*\n\s*")
+# Binary payloads that cannot hold text: font programs and colour profiles.
+_BINARY_KEYS = {"/FontFile", "/FontFile2", "/FontFile3", "/DestOutputProfile"}
+# Back-references that would make a channel's walk wander over the whole document.
+_BACK_KEYS = {"/Parent", "/P", "/Pg", "/Dest", "/D", "/Prev", "/Next", "/First", "/Last",
+              "/Obj", "/Annots", "/Resources"}
+
+Words = tuple[str, ...]
+
+
+def words(text: str) -> Words:
+    """Text as compared: compatibility forms and case folded, punctuation and spacing dropped,
+    each CJK character a word of its own (CJK text has no spaces to cut it at)."""
+    return tuple(_WORD.findall(_SOFT.sub("", unicodedata.normalize("NFKC", text)).casefold()))
+
+
+def _variants(text: str) -> set[Words]:
+    """The text as written (Markdown source) and as rendered (Markdown removed), as words."""
+    rendered = html.unescape(_TAG.sub(" ", str(render_block(text))))
+    return {words(text), words(rendered)}
+
+
+def _grams(seq: Words) -> Iterator[Words]:
+    return (seq[i:i + GRAM] for i in range(len(seq) - GRAM + 1))
+
+
+def _joined(seq: Words) -> str:
+    return " " + " ".join(seq) + " "
+
+
+@dataclass(frozen=True)
+class Secret:
+    module: str
+    text: str
+
+
+def _locate(data: Any, text: str, path: tuple[object, ...] = ()) -> tuple[object, ...] | None:
+    if isinstance(data, dict):
+        items: Any = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        return path if data == text else None
+    for key, value in items:
+        found = _locate(value, text, path + (key,))
+        if found is not None:
+            return found
+    return None
+
+
+def _visible_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _visible_strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _visible_strings(v)
+    elif isinstance(value, str):
+        yield value
+
+
+class Needles:
+    """What to search for: whole short secrets and the word pieces of long ones, by secret."""
+
+    def __init__(self, course: Course):
+        visible: set[Words] = set()
+        for text in _visible_strings(course.settings):
+            visible |= _variants(text)
+        for module in course.modules:
+            for text in _visible_strings(module_view(module, "student")):
+                visible |= _variants(text)
+        visible_text = "\n".join(_joined(v) for v in visible)
+        visible_grams = {gram for v in visible for gram in _grams(v)}
+        self.wholes = {v for v in visible if 0 < len(v) <= GRAM}
+        self.heads = {v[:k] for v in visible for k in range(1, min(len(v), GRAM) + 1)}
+        self.tails = {v[-k:] for v in visible for k in range(1, min(len(v), GRAM) + 1)}
+        self.whole: dict[str, set[Secret]] = {}
+        self.grams: dict[Words, set[Secret]] = {}
+        for module in course.modules:
+            for text in set(instructor_only_texts(module.data)):
+                secret = Secret(module.id, text)
+                for variant in _variants(text):
+                    if len("".join(variant)) < MIN_CHARS or _joined(variant) in visible_text:
+                        continue
+                    if len(variant) <= GRAM:
+                        self.whole.setdefault(_joined(variant), set()).add(secret)
+                    for gram in _grams(variant):
+                        if gram not in visible_grams and not self.explained(gram):
+                            self.grams.setdefault(gram, set()).add(secret)
+
+    def explained(self, gram: Words) -> bool:
+        """Whether gram could be student-visible fields printed one after another: the end of
+        one, then whole short ones (list items, options), then the start of another."""
+        reach = [i == 0 or gram[:i] in self.tails for i in range(len(gram) + 1)]
+        for pos in range(len(gram) + 1):
+            if not reach[pos]:
+                continue
+            if pos == len(gram) or gram[pos:] in self.heads:
+                return True
+            for end in range(pos + 1, len(gram) + 1):
+                reach[end] = reach[end] or gram[pos:end] in self.wholes
+        return False
+
+    def found_in(self, haystack: str) -> set[Secret]:
+        """The secrets of which a whole or a piece occurs in haystack; a word hyphenated at a
+        line end is searched for both as two words and joined up again."""
+        hits: set[Secret] = set()
+        for version in {haystack, _LINE_END_HYPHEN.sub("", haystack)}:
+            seq = words(version)
+            text = _joined(seq)
+            for needle, secrets in self.whole.items():
+                if needle in text:
+                    hits |= secrets
+            for gram in _grams(seq):
+                if gram in self.grams:
+                    hits |= self.grams[gram]
+        return hits
+
+
+def _decode(data: bytes) -> str:
+    if data[:2] in (b"\xfe\xff", b"\xff\xfe"):
+        return data.decode("utf-16", "replace")
+    return data.decode("utf-8", "replace")
+
+
+def _strings(obj: Any, skip: set[str], seen: set[int] | None = None) -> Iterator[str]:
+    """Every string, name and decoded text stream reachable from obj, not following skip keys."""
+    from pypdf.generic import (ArrayObject, ByteStringObject, DictionaryObject, IndirectObject,
+                               NameObject, StreamObject, TextStringObject)
+
+    seen = set() if seen is None else seen
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            if item.idnum in seen:
+                continue
+            seen.add(item.idnum)
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            if isinstance(item, StreamObject) and item.get("/Subtype") != "/Image":
+                try:
+                    yield _decode(item.get_data())
+                except Exception:  # an undecodable filter: the raw bytes are searched instead
+                    yield _decode(item._data)
+            for key, value in item.items():
+                yield str(key)
+                if key not in skip and key not in _BINARY_KEYS:
+                    stack.append(value)
+        elif isinstance(item, ArrayObject):
+            stack.extend(reversed(item))
+        elif isinstance(item, (TextStringObject, NameObject)):
+            yield str(item)
+        elif isinstance(item, ByteStringObject):
+            yield _decode(bytes(item))
+
+
+def _pdftotext(data: bytes) -> str:
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        raise RuntimeError("pdftotext (poppler-utils) is not installed; install it or build "
+                           "with --no-leak-check")
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "in.pdf"
+        source.write_bytes(data)
+        done = subprocess.run([exe, "-q", "-enc", "UTF-8", str(source), "-"],
+                              capture_output=True, timeout=120, check=False)
+    if done.returncode:
+        raise RuntimeError(f"pdftotext failed: {done.stderr.decode(errors='replace')[:200]}")
+    return done.stdout.decode("utf-8", "replace")
+
+
+def _pdfium_text(data: bytes) -> str:
+    """Every page's text as PDFium (Chrome's PDF engine) extracts it, off-page text included.
+
+    PDFium reads text about fifty times faster than pypdf's pure-Python extractor, which
+    matters because every student PDF of every build is read back."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(data)
+    try:
+        return "\n".join(document[i].get_textpage().get_text_range()
+                         for i in range(len(document)))
+    finally:
+        document.close()
+
+
+def _outline_titles(outline: Any) -> Iterator[str]:
+    for entry in outline:
+        if isinstance(entry, list):
+            yield from _outline_titles(entry)
+        else:
+            yield str(entry.get("/Title", ""))
+
+
+def pdf_channels(data: bytes) -> dict[str, str]:
+    """The text of every channel of a PDF through which a reader could see content."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(BytesIO(data))
+    root = reader.trailer["/Root"].get_object()
+    channels = {
+        "page text (PDFium)": _pdfium_text(data),
+        "page text (pdftotext)": _pdftotext(data),
+        "content streams": "\n".join(_decode(page.get_contents().get_data())
+                                     for page in reader.pages
+                                     if page.get_contents() is not None),
+        "metadata": "\n".join(_strings(reader.trailer.get("/Info", {}), set()))
+                    + "\n".join(_strings(root.get("/Metadata", {}), set())),
+        "bookmarks": "\n".join(_outline_titles(reader.outline)),
+        "named destinations": "\n".join(reader.named_destinations)
+                              + "\n".join(_strings(root.get("/Dests", {}), _BACK_KEYS)),
+        "annotations and links": "\n".join(s for page in reader.pages
+                                           for s in _strings(page.get("/Annots", []),
+                                                             _BACK_KEYS - {"/Annots"})),
+        "attachments": "\n".join(name + "\n" + _decode(body) for name, bodies
+                                 in reader.attachments.items() for body in bodies),
+        "structure tree (alt text)": "\n".join(_strings(root.get("/StructTreeRoot", {}),
+                                                        _BACK_KEYS)),
+    }
+    channels[CATCH_ALL] = "\n".join(_strings(reader.trailer, set()))
+    return channels
+
+
+def artefact_channels(name: str, data: bytes) -> dict[str, str]:
+    """Channels of one output file: a PDF's, each zip member's (recursively), or its text."""
+    if data.startswith(b"%PDF"):
+        return pdf_channels(data)
+    if data.startswith(b"PK\x03\x04"):
+        out: dict[str, str] = {}
+        with zipfile.ZipFile(BytesIO(data)) as archive:
+            for member in archive.namelist():
+                for channel, text in artefact_channels(member, archive.read(member)).items():
+                    out[f"{member}: {channel}"] = text
+        return out
+    return {"file text": _decode(data)}
+
+
+_LAST: list[tuple[Course, Needles]] = []
+
+
+def _needles(course: Course) -> Needles:
+    """The course's needles, kept for the next call: a build checks its PDFs one by one."""
+    if not _LAST or _LAST[0][0] is not course:
+        _LAST[:] = [(course, Needles(course))]
+    return _LAST[0][1]
+
+
+def find_leaks(course: Course, files: Mapping[Output, bytes]) -> list[Diagnostic]:
+    """A Diagnostic for each instructor-only text found in a student artefact, naming the
+    module file, line and field it came from, the artefact and the channels; [] when clean."""
+    needles = _needles(course)
+    out: list[Diagnostic] = []
+    for entry, data in sorted(files.items(), key=lambda item: item[0].path):
+        if entry.audience != "student":
+            continue
+        try:
+            channels = artefact_channels(entry.path, data)
+        except Exception as exc:  # any failure to inspect is reported, never a traceback
+            out.append(Diagnostic(entry.path, 0, 0, "", f"leak check could not read the file: "
+                                                        f"{exc}"))
+            continue
+        found: dict[Secret, list[str]] = {}
+        for channel, text in channels.items():
+            for secret in needles.found_in(text):
+                found.setdefault(secret, []).append(channel)
+        for secret, where in found.items():
+            if len(where) > 1 and where[-1] == CATCH_ALL:
+                where.pop()
+            module = course.module(secret.module)
+            path = _locate(module.data, secret.text) or ()
+            line, column = module.source.where(path)
+            shown = secret.text if len(secret.text) <= 60 else secret.text[:57] + "..."
+            out.append(Diagnostic(module.source.file, line, column, format_path(path),
+                                  f"instructor-only text appears in {entry.path} "
+                                  f"({', '.join(where)}): {shown!r}"))
+    return sorted(out)

@@ -1,0 +1,118 @@
+"""Path safety for names that come from course files (ids) and for paths inside dist/.
+
+Markdown in module files is checked here too: an image or link may not point outside the course
+folder, so `hscourse check` reports it with its line before any render is tried.
+
+Ids become folder and file names, so an id must never climb out of its folder (`../x`), name a
+sub-folder (`a/b`), be empty, or be a name Windows reserves for a device (`con`, `nul`, `aux`...),
+which cannot be created or opened as a file there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterator
+from urllib.parse import unquote, urlsplit
+
+WINDOWS_RESERVED = ("con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+                    *(f"lpt{i}" for i in range(10)))
+
+
+def unsafe_relative_path(path: str) -> str:
+    """Why a relative output path (POSIX, e.g. 'student/x-quiz.pdf') is unsafe, or ''."""
+    if not path or "\\" in path or "\0" in path or ":" in path:
+        return "must be a non-empty relative path without backslashes, colons or NUL"
+    pure = PurePosixPath(path)
+    if pure.is_absolute():
+        return "must be relative"
+    for part in path.split("/"):
+        if part in ("", ".", ".."):
+            return "must not contain empty, '.' or '..' parts"
+        if part.split(".")[0].lower() in WINDOWS_RESERVED:
+            return f"{part!r} is a reserved name on Windows"
+    return ""
+
+
+def inside(folder: Path, relative: str) -> Path:
+    """folder/relative, refusing anything that could land outside folder (ValueError)."""
+    problem = unsafe_relative_path(relative)
+    if problem:
+        raise ValueError(f"unsafe output path {relative!r}: {problem}")
+    target = folder / relative
+    if not target.resolve().is_relative_to(folder.resolve()):
+        raise ValueError(f"unsafe output path {relative!r}: it leads outside {folder}")
+    return target
+
+
+def reference_problem(kind: str, url: str) -> str:
+    """Why a Markdown image or link destination is refused before any render, or ''.
+
+    Images must be files in the course folder, named by a relative path that never climbs
+    (`..`, also as `%2e%2e`), or small data: images; links may also go to the web, to an e-mail
+    address or to a place in the document.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if kind == "link" and (scheme in ("http", "https", "mailto") or url.startswith("#")):
+        return ""
+    if kind == "image" and scheme == "data" and url[5:].lower().startswith("image/"):
+        return ""
+    if scheme or parts.netloc:
+        allowed = "http(s), mailto, #places or " if kind == "link" else ""
+        return (f"{kind} address {url[:80]!r}: only {allowed}relative paths to files in the "
+                f"course folder are allowed")
+    path = unquote(parts.path)
+    if not path or path.startswith(("/", "\\")) or "\\" in path or "\0" in path or any(
+            part == ".." for part in PurePosixPath(path).parts):
+        return (f"{kind} address {url[:80]!r} leads outside the course folder; put the file in "
+                f"the module's folder and write its path from the course folder "
+                f"(modules/<id>/file.png)")
+    return ""
+
+
+def _permissive_parser() -> Any:
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    parser.validateLink = lambda url: True  # see every destination, even ones rendering drops
+    return parser
+
+
+def markdown_references(text: str) -> Iterator[tuple[str, str]]:
+    """The ("image" | "link", destination) pairs written in Markdown text."""
+    for token in _permissive_parser().parse(text):
+        for child in token.children or []:
+            if child.type == "image":
+                yield "image", str(child.attrGet("src") or "")
+            elif child.type == "link_open":
+                yield "link", str(child.attrGet("href") or "")
+
+
+def markdown_fields(data: Any, schema: dict[str, Any],
+                    path: tuple[object, ...] = ()) -> Iterator[tuple[tuple[object, ...], str]]:
+    """(path, text) of every value the schema describes as Markdown."""
+    if isinstance(data, dict):
+        properties = dict(schema.get("properties", {}))
+        for branch in schema.get("allOf", []):
+            if branch["if"]["properties"]["type"]["const"] == data.get("type"):
+                properties.update(branch["then"]["properties"])
+        for key, value in data.items():
+            yield from markdown_fields(value, properties.get(key, {}), path + (key,))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from markdown_fields(value, schema.get("items", {}), path + (i,))
+    elif isinstance(data, str) and schema.get("description", "").endswith("(Markdown)"):
+        yield path, data
+
+
+def reference_errors(doc: Any) -> Iterator[Any]:
+    """A Diagnostic for each refused image or link in the Markdown of a loaded module file."""
+    from hscourse.schema import SCHEMAS
+
+    for path, text in markdown_fields(doc.data, SCHEMAS["module"]):
+        if "](" not in text and "]:" not in text:
+            continue
+        for kind, url in markdown_references(text):
+            problem = reference_problem(kind, url)
+            if problem:
+                yield doc.diagnostic(path, problem)

@@ -1,0 +1,80 @@
+"""Content is data, never markup or code: raw HTML is shown as text, templates autoescape, and
+no content is ever compiled as a template."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hscourse.markdown import render_block, render_inline
+from hscourse.paths import WINDOWS_RESERVED, markdown_references, reference_problem
+from hscourse.project import load_course
+from hscourse.render import EDITIONS, render_edition
+from hscourse.schema import ID_PATTERN
+
+EXAMPLE = Path(__file__).parent / "fixtures" / "course"
+HOSTILE_HTML = ('<script>alert(1)</script> <link rel="attachment" href="file:///etc/hostname"> '
+                '<img src="file:///etc/hostname"> {{ 7 * 7 }} {% include "base.html.j2" %}')
+HOSTILE = HOSTILE_HTML + " [x](javascript:alert(1)) ![y](file:///etc/hostname)"
+
+
+def test_markdown_shows_raw_html_as_text() -> None:
+    html = str(render_block(HOSTILE)) + str(render_inline(HOSTILE))
+    assert "<script" not in html and "<link" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+    assert 'href="javascript' not in html and 'src="file:' not in html
+
+
+@pytest.fixture(scope="module")
+def hostile_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("hostile") / "course"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("dist"))
+    module = root / "modules" / "example" / "module.yaml"
+    text = module.read_text(encoding="utf-8")
+    hostile = HOSTILE_HTML.replace('"', "'")
+    text = text.replace("title: An Example Module", f'title: "{hostile}"', 1)
+    text = text.replace("overview: >-\n", f'overview: >-\n  {hostile}\n', 1)
+    module.write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("edition", EDITIONS, ids=[e.kind for e in EDITIONS])
+def test_templates_autoescape_and_never_compile_content(hostile_course: Path, edition) -> None:  # type: ignore[no-untyped-def]
+    course = load_course(hostile_course)
+    html = render_edition(course, course.modules[0], edition)
+    assert "<script" not in html and 'href="file:' not in html and 'src="file:' not in html
+    assert "{{ 7 * 7 }}" in html and "49" not in html
+    assert "{% include &#39;base.html.j2&#39; %}" in html
+
+
+def test_reserved_names_match_the_id_pattern() -> None:
+    import re
+
+    for name in WINDOWS_RESERVED:
+        assert not re.search(ID_PATTERN, name)
+    for name in ("console", "null", "aux-1", "com10", "water-conflict"):
+        assert re.search(ID_PATTERN, name)
+
+
+def test_markdown_references_include_ones_rendering_drops() -> None:
+    refs = list(markdown_references("![a](file:///etc/x) [b](javascript:x) [c][r]\n\n[r]: ../y"))
+    assert refs == [("image", "file:///etc/x"), ("link", "javascript:x"), ("link", "../y")]
+
+
+@pytest.mark.parametrize("kind, url, ok", [
+    ("image", "modules/example/map.png", True),
+    ("image", "data:image/png;base64,AAAA", True),
+    ("image", "data:text/html,<b>", False),
+    ("image", "https://example.org/x.png", False),
+    ("image", "modules/%2E%2E/../x.png", False),
+    ("image", "C:\\windows\\x.png", False),
+    ("link", "https://example.org/", True),
+    ("link", "mailto:a@example.org", True),
+    ("link", "#readings", True),
+    ("link", "//evil.example/x", False),
+    ("link", "ftp://example.org/", False),
+])
+def test_reference_rules(kind: str, url: str, ok: bool) -> None:
+    assert (reference_problem(kind, url) == "") is ok

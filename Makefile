@@ -18,3 +18,9 @@ test: setup
 
 clean:
 	rm -rf dist .venv
+
+bench: setup
+	$(BIN)/python scripts/bench.py
+
+visual: setup
+	$(BIN)/python scripts/visual-check

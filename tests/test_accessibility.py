@@ -21,7 +21,8 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from conftest import EXAMPLE, REPO
-from hscourse.build import build, render_all
+from hscourse.build import build
+from hscourse.documents import render_all
 from hscourse.errors import ContentError
 from hscourse.pdf import write_pdf
 from hscourse.project import load_course

@@ -117,7 +117,7 @@ def remove_stale_temporaries(dist: Path) -> None:
                 stale.unlink(missing_ok=True)
 
 
-def publish(dist: Path, files: Mapping[Output, bytes]) -> None:
+def publish(dist: Path, files: Mapping[Output, bytes], inputs: str | None = None) -> None:
     """Replace the outputs in dist/ with files, all or nothing, and write the manifest last.
 
     Outputs the previous manifest listed and this build did not make are removed afterwards.
@@ -135,7 +135,7 @@ def publish(dist: Path, files: Mapping[Output, bytes]) -> None:
                     continue  # an incremental build: the file there is already this one
                 staged.append((_stage(target, data), target))
             manifest = inside(dist, MANIFEST)
-            staged.append((_stage(manifest, manifest_bytes(files)), manifest))
+            staged.append((_stage(manifest, manifest_bytes(files, inputs)), manifest))
         except BaseException:
             for tmp, _ in staged:
                 Path(tmp).unlink(missing_ok=True)
@@ -154,10 +154,21 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def manifest_bytes(outputs: Iterable[Output]) -> bytes:
+def manifest_bytes(outputs: Iterable[Output], inputs: str | None = None) -> bytes:
+    """The manifest: every output, and the stamp of the inputs they were built from."""
     entries = [{k: v for k, v in asdict(o).items() if v is not None}
                for o in sorted(outputs, key=lambda o: o.path)]
-    return (json.dumps({"outputs": entries}, indent=2, ensure_ascii=False) + "\n").encode()
+    data = {"inputs": inputs, "outputs": entries} if inputs else {"outputs": entries}
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def read_inputs_stamp(dist: Path) -> str | None:
+    """The inputs stamp the last build recorded, if any."""
+    try:
+        stamp = json.loads((dist / MANIFEST).read_text(encoding="utf-8")).get("inputs")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return stamp if isinstance(stamp, str) else None
 
 
 def read_manifest(dist: Path) -> list[Output]:

@@ -72,9 +72,18 @@ def _module_relative(render: Callable[[str, str], Markup]) -> Callable[..., Mark
     return markdown_filter
 
 
-@lru_cache(maxsize=8)
 def environment(search_path: tuple[Path, ...]) -> jinja2.Environment:
-    """A Jinja2 environment over the given folders (first match wins) plus `builtin/`."""
+    """A Jinja2 environment over the given folders (first match wins) plus `builtin/`.
+
+    Environments are reused (compiled templates are cached in them) while the folders hold
+    the same files: adding an override must not find an older cached built-in template."""
+    listing = tuple((p, tuple(sorted((f.name, f.stat().st_mtime_ns) for f in p.iterdir())))
+                    for p in search_path)
+    return _environment(search_path, listing)
+
+
+@lru_cache(maxsize=8)
+def _environment(search_path: tuple[Path, ...], listing: object) -> jinja2.Environment:
     builtin = jinja2.FileSystemLoader(str(shipped_templates()))
     loader = jinja2.ChoiceLoader([
         jinja2.PrefixLoader({"builtin": builtin}),

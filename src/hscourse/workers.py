@@ -27,11 +27,12 @@ Result = Union[bytes, list[Diagnostic]]
 _STATE: dict[str, Any] = {}
 
 
-def _setup(root: Path, course: Course | None) -> None:
-    """Per process: import WeasyPrint once; keep what the leak check needs."""
+def _setup(root: Path, course: Course | None, date: str | None) -> None:
+    """Per process: import WeasyPrint once; keep the document date and what the leak check
+    needs (course is None when the leak check is off)."""
     import weasyprint  # noqa: F401  (imported here so that every job after the first is warm)
 
-    _STATE.update(root=root, course=course)
+    _STATE.update(root=root, course=course, date=date)
 
 
 def _leaks(path: str, pdf: bytes) -> list[Diagnostic]:
@@ -47,7 +48,7 @@ def _render(job: Job) -> tuple[str, Result]:
 
     path, html, student = job
     try:
-        pdf = write_pdf(html, _STATE["root"])
+        pdf = write_pdf(html, _STATE["root"], date=_STATE["date"])
     except RenderError as exc:
         return path, [Diagnostic("", 0, 0, "", f"{path}: {exc}")]
     if student and _STATE["course"] is not None:
@@ -67,12 +68,13 @@ def render_many(root: Path, jobs: list[Job], options: "Options", course: Course,
                 progress: Callable[[int, int, str], None] | None = None) -> dict[str, Result]:
     """Render every job; with several workers, in a pool of processes."""
     checked = course if options.leak_check else None
+    date = course.settings.get("date")
     results: dict[str, Result] = {}
     total = len(jobs)
     workers = worker_count(options.jobs, total)
     if workers == 1:
         if jobs:
-            _setup(root, checked)
+            _setup(root, checked, date)
         for done, job in enumerate(jobs):
             if progress:
                 progress(done, total, job[0])
@@ -81,7 +83,7 @@ def render_many(root: Path, jobs: list[Job], options: "Options", course: Course,
         return results
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_setup,
-                             initargs=(root, checked)) as pool:
+                             initargs=(root, checked, date)) as pool:
         futures = [pool.submit(_render, job) for job in jobs]
         for done, future in enumerate(as_completed(futures)):
             path, result = future.result()

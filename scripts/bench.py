@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""`make bench`: how fast hscourse builds, against the WeasyPrint floor, on this machine.
+
+  (a) a cold full build of the shipped course, with --jobs 1 and --jobs 2
+  (b) the floor: the same HTML documents (written by hscourse) rendered by bare WeasyPrint
+      in one process
+  (c) a no-op rebuild
+  (d) a rebuild after one module's file changes
+  (e) generated courses of 10 and 100 modules, cold, with peak memory per process
+
+Every number is the wall time of a whole command (interpreter start included), the best of
+--repeat runs. Targets (issue: build speed): a1 <= 1.15 b, a2 <= 0.75 b, c < 0.3 s, d < 0.4 a,
+e: time per module of the 100-module course within 15% of the 10-module one, peak memory
+under 400 MiB per process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+HSCOURSE = [PYTHON, "-m", "hscourse"]
+
+FLOOR = """
+import json, sys
+from weasyprint import HTML
+docs = json.load(open(sys.argv[1]))
+for doc in docs:
+    HTML(string=doc["html"], base_url=doc["base"]).write_pdf(pdf_variant="pdf/ua-1")
+"""
+
+
+def run(command: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def best(times: list[float]) -> float:
+    return min(times)
+
+
+def peak_child_mib() -> float:
+    """The largest resident set of any child process waited for so far (Linux: KiB)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def copy_course(target: Path) -> Path:
+    shutil.copytree(REPO / "modules", target / "modules")
+    shutil.copy2(REPO / "course.yaml", target / "course.yaml")
+    return target
+
+
+def html_documents(course_root: Path, out: Path) -> int:
+    """Write the HTML of every document hscourse would render, for the floor measurement."""
+    code = ("import json, sys; from pathlib import Path; from hscourse.documents import documents; "
+            "from hscourse.forms import base_seed; from hscourse.resolve import load_resolved; "
+            "c = load_resolved(Path(sys.argv[1])); "
+            "docs = documents(c, base_seed(c)); "
+            "json.dump([{'html': d.html, 'base': c.root.as_uri() + '/'} for d in docs], "
+            "open(sys.argv[2], 'w'))")
+    subprocess.run([PYTHON, "-c", code, str(course_root), str(out)], check=True)
+    return len(json.loads(out.read_text()))
+
+
+def generated_course(target: Path, modules: int) -> Path:
+    """A course of `modules` copies of the shipped modules, with ids made unique."""
+    sys.path.insert(0, str(REPO / "src"))
+    import yaml
+
+    from hscourse.load import load_file
+
+    sources = sorted((REPO / "modules").glob("*/module.yaml"))
+    ids = []
+    for n in range(modules):
+        source = sources[n % len(sources)]
+        data = load_file(source, source.relative_to(REPO).as_posix(), REPO).data
+        module_id = f"m{n:03d}-{data['id']}"
+        data["id"] = module_id
+        for section in ("discussion", "quiz"):
+            for entry in data.get(section, []):
+                entry["id"] = f"m{n:03d}-{entry['id']}"
+        folder = target / "modules" / module_id
+        folder.mkdir(parents=True)
+        (folder / "module.yaml").write_text(yaml.safe_dump(data, allow_unicode=True,
+                                                           sort_keys=False), encoding="utf-8")
+        ids.append(module_id)
+    course = (REPO / "course.yaml").read_text(encoding="utf-8").split("modules:")[0]
+    (target / "course.yaml").write_text(course + "modules:\n" + "".join(
+        f"  - {i}\n" for i in ids), encoding="utf-8")
+    return target
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best)")
+    parser.add_argument("--skip-large", action="store_true", help="skip the 100-module course")
+    args = parser.parse_args()
+    env_note = f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    print(f"hscourse benchmark on {env_note}; best of {args.repeat} runs\n")
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        course = copy_course(tmp / "course")
+        for jobs in (1, 2):
+            results[f"a{jobs}"] = best([run(HSCOURSE + ["build", "-q", "--force", "-j", str(jobs)],
+                                            course) for _ in range(args.repeat)])
+        count = html_documents(course, tmp / "docs.json")
+        floor = [PYTHON, "-c", FLOOR, str(tmp / "docs.json")]
+        results["b"] = best([run(floor, course) for _ in range(args.repeat)])
+        run(HSCOURSE + ["build", "-q"], course)
+        results["c"] = best([run(HSCOURSE + ["build", "-q"], course) for _ in range(args.repeat)])
+        module = course / "modules" / "tibet" / "module.yaml"
+        changes = []
+        for n in range(args.repeat):
+            module.write_text(module.read_text(encoding="utf-8").replace(
+                "estimated_time:", f"# edit {n}\nestimated_time:", 1), encoding="utf-8")
+            changes.append(run(HSCOURSE + ["build", "-q"], course))
+        results["d"] = best(changes)
+        sizes = (10,) if args.skip_large else (10, 100)
+        peaks = {}
+        for size in sizes:
+            generated = generated_course(tmp / f"gen{size}", size)
+            results[f"e{size}"] = run(HSCOURSE + ["build", "-q"], generated)
+            peaks[size] = peak_child_mib()
+
+    a1, a2, b, c, d = (results[k] for k in ("a1", "a2", "b", "c", "d"))
+    print(f"documents per build: {count}")
+    print(f"(a) cold full build, --jobs 1 : {a1:7.2f} s   = {a1 / b:.2f} x floor "
+          f"(target <= 1.15)  {'ok' if a1 <= 1.15 * b else 'MISSED'}")
+    print(f"(a) cold full build, --jobs 2 : {a2:7.2f} s   = {a2 / b:.2f} x floor "
+          f"(target <= 0.75)  {'ok' if a2 <= 0.75 * b else 'MISSED'}")
+    print(f"(b) floor, bare WeasyPrint    : {b:7.2f} s")
+    print(f"(c) no-op rebuild             : {c:7.2f} s   (target < 0.30 s)  "
+          f"{'ok' if c < 0.3 else 'MISSED'}")
+    print(f"(d) one module changed        : {d:7.2f} s   = {d / a2:.2f} x (a, --jobs 2) "
+          f"(target < 0.40)  {'ok' if d < 0.4 * a2 else 'MISSED'}")
+    for size in sizes:
+        print(f"(e) {size:3d} modules, cold        : {results[f'e{size}']:7.2f} s   "
+              f"{results[f'e{size}'] / size:.3f} s per module, peak {peaks[size]:.0f} MiB "
+              f"per process")
+    if not args.skip_large:
+        growth = (results["e100"] / 100) / (results["e10"] / 10)
+        print(f"(e) per-module time, 100 vs 10 : {growth:.2f} (target within 0.85-1.15)  "
+              f"{'ok' if 0.85 <= growth <= 1.15 else 'MISSED'}; peak memory "
+              f"{'ok' if max(peaks.values()) < 400 else 'MISSED'} (< 400 MiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

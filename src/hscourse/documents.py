@@ -1,0 +1,158 @@
+"""Which documents a course makes, and turning them into bytes.
+
+Per module: a handout, a guide and the quiz (or, with `versions`, its forms and their keys);
+per course: the readers and the key CSVs. Each document is HTML until it is rendered; a PDF
+whose HTML and environment are unchanged since the last build is taken from dist/ instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable
+
+from hscourse import stamp
+from hscourse.errors import ContentError
+from hscourse.forms import base_seed, forms_for, key_csv, version_map_csv
+from hscourse.model import Course, Module
+from hscourse.output import Output, read_manifest, sha256
+from hscourse.render import EDITIONS, KEY, READERS, render_edition, render_reader
+
+if TYPE_CHECKING:
+    from hscourse.build import Options
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One PDF to make: its manifest entry (without hash yet), its HTML and the module file
+    it comes from (for error messages)."""
+
+    entry: Output
+    html: str
+    source: str
+    key: str = ""
+
+
+def _entry(path: str, audience: str, kind: str, module: str | None,
+           version: str | None = None) -> Output:
+    return Output(path, audience, kind, module or "", "", version)
+
+
+def module_documents(course: Course, module: Module, seed: str) -> Iterable[Document]:
+    """Every PDF of one module: handout, guide, and the quiz (or its forms and their keys)."""
+    source = module.source.file
+    versions = int(course.settings.get("versions", 1))
+    for edition in EDITIONS:
+        if edition.kind == "quiz" and versions > 1:
+            continue
+        yield Document(_entry(edition.path(module.id), edition.audience, edition.kind,
+                              module.id), render_edition(course, module, edition), source)
+    if versions > 1:
+        quiz = next(e for e in EDITIONS if e.kind == "quiz")
+        for form in forms_for(course, module, f"{seed}|{module.id}"):
+            for edition in (quiz, KEY):
+                yield Document(_entry(edition.path(module.id, form.letter), edition.audience,
+                                      edition.kind, module.id, form.letter),
+                               render_edition(course, module, edition, form), source)
+
+
+def data_files(course: Course, seed: str) -> dict[Output, bytes]:
+    """The non-PDF outputs: per-form key CSVs, the cross-version map."""
+    files: dict[Output, bytes] = {}
+    if int(course.settings.get("versions", 1)) < 2:
+        return files
+    for module in course.modules:
+        forms = forms_for(course, module, f"{seed}|{module.id}")
+        for form in forms:
+            data = key_csv(form)
+            path = f"instructor/{module.id}-key-{form.letter}.csv"
+            files[Output(path, "instructor", "answer-key", module.id, sha256(data),
+                         form.letter)] = data
+        data = version_map_csv(forms)
+        files[Output(f"instructor/{module.id}-versions.csv", "instructor", "version-map",
+                     module.id, sha256(data))] = data
+    return files
+
+
+def documents(course: Course, seed: str) -> list[Document]:
+    docs = [d for m in course.modules for d in module_documents(course, m, seed)]
+    if course.settings.get("reader"):
+        docs += [Document(_entry(e.path(None), e.audience, "reader", None),
+                          render_reader(course, e), "course.yaml") for e in READERS]
+    return docs
+
+
+def fingerprint(course: Course) -> str:
+    """What besides a document's HTML decides its PDF: the environment (hscourse, WeasyPrint,
+    fonts) and the files in module, term and template folders that HTML may reference (YAML
+    and templates are left out: what they contribute is in the HTML itself)."""
+    digest = hashlib.sha256(stamp.environment().encode())
+    for folder in (course.root / "modules", course.root / "terms", course.root / "templates"):
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            if path.is_file() and path.suffix not in (".yaml", ".yml", ".j2"):
+                digest.update(f"{path}:{sha256(path.read_bytes())}".encode())
+    return digest.hexdigest()
+
+
+def _input_key(html: str, context: str) -> str:
+    return hashlib.sha256(f"{context}\n{html}".encode()).hexdigest()
+
+
+def _reusable(dist: Path, previous: dict[str, Output], doc: Document) -> bytes | None:
+    """The PDF a previous build made from the same input, if it is still there intact."""
+    old = previous.get(doc.entry.path)
+    if old is None or old.input != doc.key:
+        return None
+    try:
+        data = (dist / old.path).read_bytes()
+    except OSError:
+        return None
+    return data if sha256(data) == old.sha256 else None
+
+
+def _render(course: Course, docs: list[Document], options: Options,
+            progress: Progress | None) -> dict[str, bytes]:
+    """PDF bytes by output path; every render or leak-check problem raised at once."""
+    from hscourse.workers import render_many
+
+    results = render_many(course.root, [(d.entry.path, d.html, d.entry.audience == "student")
+                                        for d in docs], options, course, progress)
+    if progress:
+        progress(len(docs), len(docs), "")
+    problems = [replace(p, file=p.file or d.source) for d in docs
+                for p in (results[d.entry.path] if isinstance(results[d.entry.path], list) else [])]
+    if problems:
+        raise ContentError(problems)
+    return {path: data for path, data in results.items() if isinstance(data, bytes)}
+
+
+def render_all(course: Course, options: "Options | None" = None,
+               progress: Progress | None = None) -> dict[Output, bytes]:
+    """Every PDF of the course, rendered in memory (nothing is read from or written to dist/)."""
+    from hscourse.build import Options
+
+    options = options or Options()
+    docs = documents(course, base_seed(course, options.seed))
+    pdfs = _render(course, docs, options, progress)
+    return {replace(d.entry, sha256=sha256(pdfs[d.entry.path])): pdfs[d.entry.path]
+            for d in docs}
+
+
+def render_pdfs(course: Course, docs: list[Document], dist: Path, options: Options,
+                progress: Progress | None) -> tuple[dict[Output, bytes], list[str]]:
+    """PDF bytes for every document: reused when unchanged since the last build, else
+    rendered (in parallel); also the paths actually rendered."""
+    previous = {} if options.force else {o.path: o for o in read_manifest(dist)}
+    context = fingerprint(course)
+    docs = [replace(d, key=_input_key(d.html, context)) for d in docs]
+    reused = {d.entry.path: _reusable(dist, previous, d) for d in docs}
+    todo = [d for d in docs if reused[d.entry.path] is None]
+    fresh = _render(course, todo, options, progress)
+    out: dict[Output, bytes] = {}
+    for doc in docs:
+        data = reused[doc.entry.path] or fresh[doc.entry.path]
+        out[replace(doc.entry, sha256=sha256(data), input=doc.key)] = data
+    return out, [d.entry.path for d in todo]

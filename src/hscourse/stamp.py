@@ -1,0 +1,68 @@
+"""Fingerprints of a build's inputs, so that unchanged work is skipped.
+
+Two levels: `environment` covers what every document depends on besides its own HTML (this
+hscourse, WeasyPrint, the fonts installed); `inputs` adds every file of the course folder a
+build reads. When the inputs stamp of the last build still holds and its outputs are in place,
+a build ends before loading anything (a no-op build); otherwise each document's HTML decides.
+Only light modules are imported here, so that the no-op path stays fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Iterable
+
+from hscourse import __version__
+
+PACKAGE = Path(__file__).resolve().parent
+FONT_FOLDERS = ("/usr/share/fonts", "/usr/local/share/fonts", "/etc/fonts",
+                str(Path.home() / ".local/share/fonts"), str(Path.home() / ".fonts"))
+COURSE_FOLDERS = ("modules", "terms", "templates")
+
+
+def _files(folder: Path) -> Iterable[Path]:
+    if folder.is_dir():
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                yield path
+
+
+def _add_file(digest: "hashlib._Hash", path: Path, label: str) -> None:
+    info = path.stat()
+    digest.update(f"{label}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+
+
+@lru_cache(maxsize=1)
+def environment() -> str:
+    """hscourse (its version and own files, templates included), WeasyPrint and the fonts."""
+    digest = hashlib.sha256(f"hscourse {__version__}\n".encode())
+    try:
+        digest.update(f"weasyprint {version('weasyprint')}\n".encode())
+    except PackageNotFoundError:
+        digest.update(b"weasyprint missing\n")
+    for path in _files(PACKAGE):
+        _add_file(digest, path, str(path.relative_to(PACKAGE)))
+    development_templates = PACKAGE.parents[1] / "templates"
+    for path in _files(development_templates):
+        _add_file(digest, path, f"templates/{path.relative_to(development_templates)}")
+    for top in FONT_FOLDERS:
+        for folder, _, _ in sorted(os.walk(top)):
+            digest.update(f"{folder}\0{os.stat(folder).st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def inputs(root: Path, term: Path | None, options: str) -> str:
+    """Everything a build of the course at root reads, and the options that change output."""
+    digest = hashlib.sha256(f"{environment()}\n{options}\n".encode())
+    root = root.resolve()
+    for path in [root / "course.yaml"] + ([term.resolve()] if term else []):
+        if path.is_file():
+            _add_file(digest, path, str(path))
+    for name in COURSE_FOLDERS:
+        for path in _files(root / name):
+            _add_file(digest, path, str(path.relative_to(root)))
+    return digest.hexdigest()

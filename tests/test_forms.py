@@ -1,0 +1,215 @@
+"""Quiz forms: shuffled versions with keys that match, linked sets, fixed options, the reader."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import EXAMPLE, copy_course, pdf_text, squash
+from hscourse.build import BuildResult, Options, build
+from hscourse.forms import make_form
+from hscourse.model import LETTERS, module_view
+from hscourse.resolve import load_resolved
+
+STIMULUS = """stimuli:
+  - id: src-a
+    title: Source A
+    text: STIMULUS-TEXT Lagash and Umma fought over water about 4,500 years ago.
+"""
+LINKED = """  - id: ex-s1
+    type: true_false
+    stimulus: src-a
+    prompt: LINKED-ONE Source A names two city-states.
+    answer: true
+    points: 1
+    explanation: Source A names Lagash and Umma.
+  - id: ex-s2
+    type: true_false
+    stimulus: src-a
+    prompt: LINKED-TWO Source A dates the war to 1960.
+    answer: false
+    points: 1
+    explanation: It says about 4,500 years ago.
+instructor_notes:
+"""
+
+
+def forms_course(root: Path, versions: int = 3, extra: str = "") -> Path:
+    module = root / "modules/example/module.yaml"
+    text = module.read_text(encoding="utf-8").replace("instructor_notes:\n", LINKED, 1)
+    module.write_text(text + STIMULUS, encoding="utf-8")
+    (root / "terms").mkdir(exist_ok=True)
+    (root / "terms/forms.yaml").write_text(f"term: Forms\nversions: {versions}\nreader: true\n"
+                                           f"{extra}", encoding="utf-8")
+    return root / "terms/forms.yaml"
+
+
+@pytest.fixture(scope="module")
+def forms_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildResult]:
+    root = copy_course(EXAMPLE, tmp_path_factory.mktemp("forms") / "course")
+    term = forms_course(root)
+    return root, build(root, term=term)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def test_outputs_and_manifest_entries(forms_build: tuple[Path, BuildResult]) -> None:
+    _, result = forms_build
+    kinds = {(o.path, o.kind, o.version) for o in result.outputs}
+    for letter in "ABC":
+        assert (f"student/example-quiz-{letter}.pdf", "quiz", letter) in kinds
+        assert (f"instructor/example-key-{letter}.pdf", "answer-key", letter) in kinds
+        assert (f"instructor/example-key-{letter}.csv", "answer-key", letter) in kinds
+    assert ("student/reader.pdf", "reader", None) in kinds
+    assert ("instructor/reader.pdf", "reader", None) in kinds
+    assert ("instructor/example-versions.csv", "version-map", None) in kinds
+    assert not any(o.path == "student/example-quiz.pdf" for o in result.outputs)
+
+
+def test_forms_differ_but_hold_the_same_items(forms_build: tuple[Path, BuildResult]) -> None:
+    _, result = forms_build
+    orders = [[row["item"] for row in read_csv(result.dist / f"instructor/example-key-{v}.csv")]
+              for v in "ABC"]
+    assert len({tuple(o) for o in orders}) == 3
+    assert all(sorted(o) == sorted(orders[0]) for o in orders)
+
+
+def expected_answer(original: dict, form_item: dict, choices: list[str] | None) -> list[str]:
+    """The texts the key's letters must point at, computed from the unshuffled data."""
+    kind = original["type"]
+    if kind in ("single_choice", "multiple_answer"):
+        return sorted(o["text"] for o in original["options"] if o.get("correct"))
+    if kind == "matching":
+        return [p["right"] for p in original["pairs"]]
+    if kind == "ordering":
+        return list(original["correct_order"])
+    return []
+
+
+def key_texts(key: str, form_item: dict, choices: list[str] | None) -> list[str]:
+    kind = form_item["type"]
+    if kind in ("single_choice", "multiple_answer"):
+        return sorted(form_item["options"][LETTERS.index(x)]["text"] for x in key.split(", "))
+    if kind == "matching":
+        return [choices[LETTERS.index(pair.split("–")[1])] for pair in key.split(", ")]
+    if kind == "ordering":
+        return [choices[LETTERS.index(x)] for x in key.split(", ")]
+    return []
+
+
+def test_every_key_matches_the_data_item_by_item(forms_build: tuple[Path, BuildResult]) -> None:
+    root, result = forms_build
+    course = load_resolved(root, root / "terms/forms.yaml")
+    module = course.modules[0]
+    originals = {item["id"]: item for item in module.data["quiz"]}
+    seed = f"EX 101|forms|example"
+    for letter in "ABC":
+        form = make_form(module, letter, seed)
+        view = module_view(form.module, "student", form.seed)
+        rows = read_csv(result.dist / f"instructor/example-key-{letter}.csv")
+        key_pdf = squash(pdf_text(result.dist / f"instructor/example-key-{letter}.pdf"))
+        quiz_pdf = squash(pdf_text(result.dist / f"student/example-quiz-{letter}.pdf"))
+        position = 0
+        for number, (row, item, shown) in enumerate(zip(rows, form.module.data["quiz"],
+                                                        view["quiz"]), start=1):
+            assert row["version"] == letter and int(row["question"]) == number
+            assert row["item"] == item["id"]
+            original = originals[item["id"]]
+            assert key_texts(row["correct"], item, shown.get("choices")) == expected_answer(
+                original, item, shown.get("choices"))
+            if item["type"] == "true_false":
+                assert row["correct"] == str(original["answer"])
+            cells = f"{number}{item['id']}{item['type'].replace('_', ' ')}{row['correct']}"
+            assert squash(cells) in key_pdf, (letter, cells)
+            # the student form prints the questions, and their options, in the key's order
+            position = quiz_pdf.index(squash(item["prompt"]), position)
+            for option in item.get("options", []):
+                position = quiz_pdf.index(squash(option["text"]), position)
+
+
+def test_linked_set_stays_together_and_in_order(forms_build: tuple[Path, BuildResult]) -> None:
+    _, result = forms_build
+    for letter in "ABC":
+        items = [row["item"] for row in read_csv(result.dist / f"instructor/example-key-{letter}.csv")]
+        assert items.index("ex-s2") == items.index("ex-s1") + 1
+        quiz = squash(pdf_text(result.dist / f"student/example-quiz-{letter}.pdf"))
+        assert quiz.index(squash("STIMULUS-TEXT")) < quiz.index(squash("LINKED-ONE"))
+
+
+def test_fixed_option_stays_put() -> None:
+    course = load_resolved(EXAMPLE)
+    for letter in "ABCDEFGH":
+        form = make_form(course.modules[0], letter, "any seed")
+        q1 = next(i for i in form.module.data["quiz"] if i["id"] == "ex-q1")
+        assert q1["options"][2]["text"] == "None of the above"
+
+
+def test_true_false_is_not_shuffled() -> None:
+    course = load_resolved(EXAMPLE)
+    html = make_form(course.modules[0], "B", "seed").module.data
+    assert next(i for i in html["quiz"] if i["id"] == "ex-q3")["answer"] is False
+
+
+def test_every_page_shows_the_form_letter(forms_build: tuple[Path, BuildResult]) -> None:
+    _, result = forms_build
+    for letter in "ABC":
+        reader = PdfReader(result.dist / f"student/example-quiz-{letter}.pdf")
+        assert len(reader.pages) >= 2
+        for page in reader.pages:
+            assert f"Form {letter}" in page.extract_text()
+
+
+def test_same_inputs_same_bytes_other_seed_other_forms(tmp_path: Path) -> None:
+    root = copy_course(EXAMPLE, tmp_path / "course")
+    term = forms_course(root, versions=2)
+    first = build(root, dist=tmp_path / "one", term=term, options=Options(leak_check=False))
+    second = build(root, dist=tmp_path / "two", term=term, options=Options(leak_check=False))
+    for entry in first.outputs:
+        assert (first.dist / entry.path).read_bytes() == (second.dist / entry.path).read_bytes()
+    other = build(root, dist=tmp_path / "three", term=term,
+                  options=Options(seed="another seed", leak_check=False))
+    assert (other.dist / "instructor/example-key-A.csv").read_bytes() != (
+        first.dist / "instructor/example-key-A.csv").read_bytes()
+
+
+def test_per_version_pool_never_repeats_within_a_form(tmp_path: Path) -> None:
+    root = copy_course(EXAMPLE, tmp_path / "course")
+    term = forms_course(root, versions=4, extra="modules:\n  example:\n    pools:\n"
+                        "      - {tag: pool, draw: 2, per_version: true}\n")
+    course = load_resolved(root, term)
+    from hscourse.forms import forms_for
+
+    draws = []
+    for form in forms_for(course, course.modules[0], "seed|example"):
+        ids = [i["id"] for i in form.module.data["quiz"]]
+        assert len(ids) == len(set(ids))
+        drawn = {i for i in ids if i in ("ex-q2", "ex-q3", "ex-q4")}
+        assert len(drawn) == 2
+        draws.append(frozenset(drawn))
+    assert len(set(draws)) > 1
+
+
+def test_reader_has_contents_with_page_numbers_and_bookmarks(
+        forms_build: tuple[Path, BuildResult]) -> None:
+    _, result = forms_build
+    for audience in ("student", "instructor"):
+        reader = PdfReader(result.dist / f"{audience}/reader.pdf")
+        module_start = next(reader.get_destination_page_number(o) for o in reader.outline
+                            if not isinstance(o, list) and o.title == "An Example Module")
+        contents = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout",
+                                   str(result.dist / f"{audience}/reader.pdf"), "-"],
+                                  check=True, capture_output=True, text=True).stdout
+        entry = re.search(r"1\. An Example Module \.+ (\d+)", contents)
+        assert entry and int(entry.group(1)) == module_start + 1
+        assert any(isinstance(o, list) for o in reader.outline)  # sections under modules
+    student = squash(pdf_text(result.dist / "student/reader.pdf"))
+    assert squash("EXPLANATION-Q1") not in student and squash("Overview") in student
+    assert squash("EXPLANATION-Q1") in squash(pdf_text(result.dist / "instructor/reader.pdf"))

@@ -1,0 +1,131 @@
+"""Incremental and parallel builds: only what changed is rendered, and the bytes never depend
+on how many workers rendered them."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE, copy_course
+from hscourse import stamp
+from hscourse.build import Options, build
+from hscourse.scaffold import new_module
+
+FAST = Options(leak_check=False)
+
+
+@pytest.fixture(autouse=True)
+def fresh_environment_stamp() -> Iterator[None]:
+    """The environment stamp is cached per process; a test may change what it covers."""
+    stamp.environment.cache_clear()
+    yield
+    stamp.environment.cache_clear()
+
+
+@pytest.fixture
+def two_modules(tmp_path: Path) -> Path:
+    root = copy_course(EXAMPLE, tmp_path / "course")
+    new_module(root, "second")
+    course_yaml = root / "course.yaml"
+    course_yaml.write_text(course_yaml.read_text().replace("  - example\n",
+                                                           "  - example\n  - second\n"))
+    return root
+
+
+def manifest(root: Path) -> dict[str, dict]:
+    data = json.loads((root / "dist/manifest.json").read_text())
+    return {entry["path"]: entry for entry in data["outputs"]}
+
+
+def test_unchanged_build_renders_nothing(two_modules: Path) -> None:
+    first = build(two_modules, options=FAST)
+    assert len(first.rendered) == 6
+    before = {p: (two_modules / "dist" / p).stat().st_mtime_ns for p in manifest(two_modules)}
+    again = build(two_modules, options=FAST)
+    assert again.rendered == []
+    after = {p: (two_modules / "dist" / p).stat().st_mtime_ns for p in manifest(two_modules)}
+    assert before == after
+
+
+def test_changed_module_rebuilds_only_its_outputs(two_modules: Path) -> None:
+    build(two_modules, options=FAST)
+    module = two_modules / "modules/second/module.yaml"
+    module.write_text(module.read_text().replace("A question?", "A changed question?"))
+    result = build(two_modules, options=FAST)
+    assert sorted(result.rendered) == ["instructor/second-guide.pdf", "student/second-quiz.pdf"]
+
+
+def test_changed_template_rebuilds_what_uses_it(two_modules: Path) -> None:
+    build(two_modules, options=FAST)
+    (two_modules / "templates").mkdir()
+    (two_modules / "templates/key.html.j2").write_text("unused by this course\n")
+    assert build(two_modules, options=FAST).rendered == []  # a template no document uses
+    (two_modules / "templates/quiz.html.j2").write_text(
+        '{% extends "builtin/quiz.html.j2" %}{% block title_block %}NEW{{ super() }}'
+        '{% endblock %}')
+    assert sorted(build(two_modules, options=FAST).rendered) == [
+        "student/example-quiz.pdf", "student/second-quiz.pdf"]
+
+
+def test_new_hscourse_version_rebuilds_everything(two_modules: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    build(two_modules, options=FAST)
+    monkeypatch.setattr(stamp, "__version__", "99.0")
+    stamp.environment.cache_clear()
+    assert len(build(two_modules, options=FAST).rendered) == 6
+
+
+def test_changed_image_beside_a_module_rebuilds(two_modules: Path) -> None:
+    build(two_modules, options=FAST)
+    (two_modules / "modules/second/notes.txt").write_text("a file the module could show\n")
+    assert len(build(two_modules, options=FAST).rendered) == 6
+
+
+def test_force_rebuilds_everything(two_modules: Path) -> None:
+    build(two_modules, options=FAST)
+    assert len(build(two_modules, options=Options(force=True, leak_check=False)).rendered) == 6
+
+
+def test_removed_module_outputs_disappear(two_modules: Path) -> None:
+    build(two_modules, options=FAST)
+    assert (two_modules / "dist/student/second-quiz.pdf").exists()
+    course_yaml = two_modules / "course.yaml"
+    course_yaml.write_text(course_yaml.read_text().replace("  - second\n", ""))
+    result = build(two_modules, options=FAST)
+    assert result.rendered == []
+    assert not (two_modules / "dist/student/second-quiz.pdf").exists()
+    assert not any(p.startswith(("student/second", "instructor/second"))
+                   for p in manifest(two_modules))
+
+
+def test_deleted_output_is_rendered_again(two_modules: Path) -> None:
+    build(two_modules, options=FAST)
+    (two_modules / "dist/student/example-quiz.pdf").unlink()
+    assert build(two_modules, options=FAST).rendered == ["student/example-quiz.pdf"]
+
+
+def test_parallel_and_serial_builds_are_byte_identical(two_modules: Path, tmp_path: Path) -> None:
+    serial = build(two_modules, dist=tmp_path / "serial", options=Options(jobs=1))
+    parallel = build(two_modules, dist=tmp_path / "parallel", options=Options(jobs=2))
+    assert [o.path for o in serial.outputs] == [o.path for o in parallel.outputs]
+    for entry in serial.outputs:
+        assert (serial.dist / entry.path).read_bytes() == (
+            parallel.dist / entry.path).read_bytes(), entry.path
+    assert (serial.dist / "manifest.json").read_bytes() == (
+        parallel.dist / "manifest.json").read_bytes()
+
+
+def test_no_op_build_loads_nothing(two_modules: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(two_modules, options=FAST)
+
+    def must_not_run(*args: object) -> None:
+        raise AssertionError("a no-op build loaded the course")
+
+    monkeypatch.setattr("hscourse.build.prepare", must_not_run)
+    result = build(two_modules, options=FAST)
+    assert result.rendered == [] and len(result.outputs) == 6
+    with pytest.raises(AssertionError, match="loaded the course"):
+        build(two_modules, options=Options(leak_check=False, large_print=True))

@@ -123,8 +123,9 @@ def main() -> int:
         module = course / "modules" / "tibet" / "module.yaml"
         changes = []
         for n in range(args.repeat):
-            module.write_text(module.read_text(encoding="utf-8").replace(
-                "estimated_time:", f"# edit {n}\nestimated_time:", 1), encoding="utf-8")
+            text = module.read_text(encoding="utf-8")
+            module.write_text(text.replace("estimated_time: ", f"estimated_time: ({n}) ", 1),
+                              encoding="utf-8")
             changes.append(run(HSCOURSE + ["build", "-q"], course))
         results["d"] = best(changes)
         sizes = (10,) if args.skip_large else (10, 100)

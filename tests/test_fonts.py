@@ -19,9 +19,11 @@ MODULE = "modules/example/module.yaml"
 @pytest.fixture
 def fresh_cache() -> Iterator[None]:
     """Tests that fake fontconfig must not leave their answers in the process-wide cache."""
-    fonts.coverage.cache_clear()
+    for cached in (fonts.coverage, fonts.covered_points, fonts._installed_charsets):
+        cached.cache_clear()
     yield
-    fonts.coverage.cache_clear()
+    for cached in (fonts.coverage, fonts.covered_points, fonts._installed_charsets):
+        cached.cache_clear()
 
 
 def plant(course: Path, text: str) -> int:
@@ -79,7 +81,7 @@ def test_without_cjk_fonts_chinese_text_asks_for_fonts_noto_cjk(
         fresh_cache: None, monkeypatch: pytest.MonkeyPatch) -> None:
     real = fonts.coverage.__wrapped__
     monkeypatch.setattr(fonts, "coverage",
-                        lambda family: frozenset() if "CJK" in family else real(family))
+                        lambda family: fonts.CodePoints([]) if "CJK" in family else real(family))
     problems = fonts.coverage_errors(load_course(REPO))
     chinese = {"中", "国", "应", "对"}
     assert chinese <= {p.message.split("'")[1] for p in problems}

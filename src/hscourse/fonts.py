@@ -11,13 +11,16 @@ fontconfig (`fc-list`), the same source WeasyPrint uses, and cached per process.
 
 from __future__ import annotations
 
+import bisect
+import functools
+import operator
 import shutil
 import subprocess
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from hscourse.errors import ContentError, Diagnostic, format_path
 from hscourse.load import Document
@@ -106,28 +109,80 @@ def configured_fonts() -> tuple[Font, ...]:
     return tuple(dict.fromkeys(f for s in STACKS.values() for f in s.serif + s.sans))
 
 
-def parse_charset(text: str) -> set[int]:
+def parse_charset(text: str) -> "CodePoints":
     """fontconfig's charset notation ("20-7e a0 ...", hexadecimal) as a set of code points."""
-    points: set[int] = set()
+    ranges = []
     for part in text.split():
         low, _, high = part.partition("-")
-        points.update(range(int(low, 16), int(high or low, 16) + 1))
-    return points
+        ranges.append((int(low, 16), int(high or low, 16)))
+    return CodePoints(ranges)
+
+
+class CodePoints:
+    """A set of code points kept as sorted ranges: a CJK font covers tens of thousands of
+    code points, and a course needs only a few hundred of them looked up."""
+
+    def __init__(self, ranges: Iterable[tuple[int, int]]):
+        merged: list[tuple[int, int]] = []
+        for low, high in sorted(ranges):
+            if merged and low <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(high, merged[-1][1]))
+            else:
+                merged.append((low, high))
+        self.ranges = merged
+        self.starts = [low for low, _ in merged]
+
+    def __contains__(self, point: object) -> bool:
+        if not isinstance(point, int):
+            return False
+        i = bisect.bisect_right(self.starts, point) - 1
+        return i >= 0 and point <= self.ranges[i][1]
+
+    def __bool__(self) -> bool:
+        return bool(self.ranges)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, CodePoints):
+            return self.ranges == other.ranges
+        if isinstance(other, (set, frozenset)):
+            return {p for low, high in self.ranges for p in range(low, high + 1)} == other
+        return NotImplemented
+
+    def __or__(self, other: "CodePoints") -> "CodePoints":
+        return CodePoints(self.ranges + other.ranges)
 
 
 class FontconfigMissing(Exception):
     """fc-list is not installed."""
 
 
-@lru_cache(maxsize=None)
-def coverage(family: str) -> frozenset[int]:
-    """The code points any installed face of family has (empty when it is not installed)."""
+@lru_cache(maxsize=1)
+def _installed_charsets() -> dict[str, list[str]]:
+    """Every installed face's charset by each of its family names: one fc-list call."""
     fc_list = shutil.which("fc-list")
     if fc_list is None:
         raise FontconfigMissing
-    out = subprocess.run([fc_list, "--format", "%{charset}\n", f":family={family}"],
+    out = subprocess.run([fc_list, "--format", "%{family}\t%{charset}\n"],
                          capture_output=True, text=True, check=False).stdout
-    return frozenset(parse_charset(out))
+    charsets: dict[str, list[str]] = {}
+    for line in out.splitlines():
+        families, _, charset = line.partition("\t")
+        for family in families.split(","):
+            charsets.setdefault(family.strip(), []).append(charset)
+    return charsets
+
+
+@lru_cache(maxsize=None)
+def coverage(family: str) -> CodePoints:
+    """The code points any installed face of family has (empty when it is not installed)."""
+    return parse_charset(" ".join(_installed_charsets().get(family, [])))
+
+
+@lru_cache(maxsize=1)
+def covered_points() -> CodePoints:
+    """Every code point some configured font covers."""
+    return functools.reduce(operator.or_, (coverage(f.family) for f in configured_fonts()),
+                            CodePoints([]))
 
 
 def _needs_no_glyph(char: str) -> bool:
@@ -185,7 +240,7 @@ def _describe(char: str) -> str:
 def document_errors(doc: Document, root: Path) -> list[Diagnostic]:
     """One diagnostic per uncovered character of one file (each character once per field)."""
     fonts = configured_fonts()
-    covered = frozenset().union(*(coverage(f.family) for f in fonts))
+    covered = covered_points()
     try:
         lines = (root / doc.file).read_text(encoding="utf-8-sig").splitlines()
     except OSError:

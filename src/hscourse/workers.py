@@ -82,9 +82,12 @@ def render_many(root: Path, jobs: list[Job], options: "Options", course: Course,
             results[path] = result
         return results
     context = multiprocessing.get_context("fork")
+    # Longest first (HTML length stands in for rendering time), so that no worker is left
+    # with one long guide at the end while the others wait.
+    ordered = sorted(jobs, key=lambda job: len(job[1]), reverse=True)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_setup,
                              initargs=(root, checked, date)) as pool:
-        futures = [pool.submit(_render, job) for job in jobs]
+        futures = [pool.submit(_render, job) for job in ordered]
         for done, future in enumerate(as_completed(futures)):
             path, result = future.result()
             results[path] = result

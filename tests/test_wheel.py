@@ -32,13 +32,14 @@ def test_wheel_holds_templates_and_shipped_course(wheel: Path) -> None:
         assert required in names, required
 
 
-def test_installed_wheel_builds_a_course_outside_the_repository(wheel: Path,
-                                                                tmp_path: Path) -> None:
+def install(wheel: Path, tmp_path: Path) -> Path:
+    """A fresh virtual environment with the wheel installed; its bin folder.
+
+    The environment sees this one's dependencies (WeasyPrint, ...) through a .pth file, so no
+    network is needed, but hscourse itself only from the wheel pip installs."""
     env_dir = tmp_path / "env"
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
-    # The fresh environment sees this environment's dependencies (WeasyPrint, ...) through a
-    # .pth file (no network needed), but hscourse itself only from the wheel pip installs.
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; "
                                 "print(sysconfig.get_paths()['purelib'])"],
                                check=True, capture_output=True, text=True).stdout.strip())
@@ -48,7 +49,12 @@ def test_installed_wheel_builds_a_course_outside_the_repository(wheel: Path,
     where = subprocess.run([str(python), "-c", "import hscourse; print(hscourse.__file__)"],
                            check=True, capture_output=True, text=True, cwd=tmp_path).stdout
     assert where.startswith(str(site)), where
-    hscourse = str(env_dir / "bin" / "hscourse")
+    return env_dir / "bin"
+
+
+def test_installed_wheel_builds_a_course_outside_the_repository(wheel: Path,
+                                                                tmp_path: Path) -> None:
+    hscourse = str(install(wheel, tmp_path) / "hscourse")
     course = shutil.copytree(EXAMPLE, tmp_path / "course", ignore=shutil.ignore_patterns("dist"))
     result = subprocess.run([hscourse, "build", "-q"], cwd=course, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -56,16 +62,7 @@ def test_installed_wheel_builds_a_course_outside_the_repository(wheel: Path,
 
 
 def test_init_from_the_wheel_then_build_the_first_term(wheel: Path, tmp_path: Path) -> None:
-    env_dir = tmp_path / "env"
-    venv.create(env_dir, with_pip=False)
-    python = env_dir / "bin" / "python"
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; "
-                                "print(sysconfig.get_paths()['purelib'])"],
-                               check=True, capture_output=True, text=True).stdout.strip())
-    (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
-                    "--no-deps", "--no-index", str(wheel)], check=True)
-    hscourse = str(env_dir / "bin" / "hscourse")
+    hscourse = str(install(wheel, tmp_path) / "hscourse")
     init = subprocess.run([hscourse, "init", "mycourse"], cwd=tmp_path, capture_output=True,
                           text=True)
     assert init.returncode == 0, init.stderr

@@ -31,7 +31,7 @@ from typing import Any, Iterator, Mapping
 
 from hscourse.errors import Diagnostic, format_path
 from hscourse.markdown import render_block
-from hscourse.model import Course, instructor_only_texts, module_view
+from hscourse.model import Course, all_strings, instructor_only_texts, module_view
 from hscourse.output import Output
 
 MIN_CHARS = 12
@@ -91,26 +91,15 @@ def _locate(data: Any, text: str, path: tuple[object, ...] = ()) -> tuple[object
     return None
 
 
-def _visible_strings(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _visible_strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _visible_strings(v)
-    elif isinstance(value, str):
-        yield value
-
-
 class Needles:
     """What to search for: whole short secrets and the word pieces of long ones, by secret."""
 
     def __init__(self, course: Course):
         visible: set[Words] = set()
-        for text in _visible_strings(course.settings):
+        for text in all_strings(course.settings):
             visible |= _variants(text)
         for module in course.modules:
-            for text in _visible_strings(module_view(module, "student")):
+            for text in all_strings(module_view(module, "student")):
                 visible |= _variants(text)
         visible_text = "\n".join(_joined(v) for v in visible)
         visible_grams = {gram for v in visible for gram in _grams(v)}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from hscourse.load import Document
-from hscourse.schema import SCHEMAS
+from hscourse.schema import SCHEMAS, field_schemas
 
 Audience = str  # "student" | "instructor"
 AUDIENCES = ("student", "instructor")
@@ -56,10 +56,7 @@ class Course:
 def _strip(value: Any, schema: dict[str, Any]) -> Any:
     """A copy of value without the parts that schema marks instructor-only."""
     if isinstance(value, dict):
-        properties = dict(schema.get("properties", {}))
-        for branch in schema.get("allOf", []):
-            if branch["if"]["properties"]["type"]["const"] == value.get("type"):
-                properties.update(branch["then"]["properties"])
+        properties = field_schemas(schema, value)
         return {key: _strip(v, properties.get(key, {})) for key, v in value.items()
                 if not properties.get(key, {}).get("x-instructor-only")}
     if isinstance(value, list):
@@ -72,10 +69,7 @@ def instructor_only_texts(data: Any, schema: dict[str, Any] | None = None,
     """Every text that the schema marks instructor-only, for leak checks."""
     schema = SCHEMAS["module"] if schema is None else schema
     if isinstance(data, dict):
-        properties = dict(schema.get("properties", {}))
-        for branch in schema.get("allOf", []):
-            if branch["if"]["properties"]["type"]["const"] == data.get("type"):
-                properties.update(branch["then"]["properties"])
+        properties = field_schemas(schema, data)
         for key, value in data.items():
             sub = properties.get(key, {})
             yield from instructor_only_texts(value, sub, hidden or sub.get("x-instructor-only"))
@@ -86,13 +80,14 @@ def instructor_only_texts(data: Any, schema: dict[str, Any] | None = None,
         yield data
 
 
-def _strings(value: Any) -> Iterator[str]:
+def all_strings(value: Any) -> Iterator[str]:
+    """Every text inside nested mappings and lists."""
     if isinstance(value, dict):
         for v in value.values():
-            yield from _strings(v)
+            yield from all_strings(v)
     elif isinstance(value, list):
         for v in value:
-            yield from _strings(v)
+            yield from all_strings(v)
     elif isinstance(value, str):
         yield value
 
@@ -104,18 +99,20 @@ def secret_texts(module: Module) -> set[str]:
     but students see each entry shuffled, and a short answer such as a name may also stand in
     the reading notes: texts that occur anywhere in the student view are not secrets.
     """
-    shown = "\n".join(" ".join(s.split()) for s in _strings(module_view(module, "student")))
+    shown = "\n".join(" ".join(s.split()) for s in all_strings(module_view(module, "student")))
     return {t for t in instructor_only_texts(module.data) if " ".join(t.split()) not in shown}
 
 
 def seeded_order(n: int, *seed_parts: object) -> list[int]:
-    """A reproducible permutation of range(n) that differs from the identity when n > 1."""
-    seed = hashlib.sha256("\x1f".join(map(str, seed_parts)).encode()).hexdigest()
+    """A reproducible permutation of range(n) that leaves no entry in its own place (so no
+    matching pair stands side by side and no ordering entry is shown where it belongs)."""
+    rng = random.Random(hashlib.sha256("\x1f".join(map(str, seed_parts)).encode()).hexdigest())
     order = list(range(n))
-    random.Random(seed).shuffle(order)
-    if n > 1 and order == sorted(order):
-        order = order[1:] + order[:1]
-    return order
+    for _ in range(100):
+        rng.shuffle(order)
+        if all(i != j for i, j in enumerate(order)):
+            return order
+    return order[1:] + order[:1]  # a rotation is always a derangement
 
 
 def _present(item: dict[str, Any], full: dict[str, Any], seed: str) -> None:

@@ -14,6 +14,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
 
+from hscourse.schema import SCHEMAS, field_schemas
+
 WINDOWS_RESERVED = ("con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
                     *(f"lpt{i}" for i in range(10)))
 
@@ -92,10 +94,7 @@ def markdown_fields(data: Any, schema: dict[str, Any],
                     path: tuple[object, ...] = ()) -> Iterator[tuple[tuple[object, ...], str]]:
     """(path, text) of every value the schema describes as Markdown."""
     if isinstance(data, dict):
-        properties = dict(schema.get("properties", {}))
-        for branch in schema.get("allOf", []):
-            if branch["if"]["properties"]["type"]["const"] == data.get("type"):
-                properties.update(branch["then"]["properties"])
+        properties = field_schemas(schema, data)
         for key, value in data.items():
             yield from markdown_fields(value, properties.get(key, {}), path + (key,))
     elif isinstance(data, list):
@@ -107,7 +106,6 @@ def markdown_fields(data: Any, schema: dict[str, Any],
 
 def reference_errors(doc: Any) -> Iterator[Any]:
     """A Diagnostic for each refused image or link in the Markdown of a loaded module file."""
-    from hscourse.schema import SCHEMAS
 
     for path, text in markdown_fields(doc.data, SCHEMAS["module"]):
         if "](" not in text and "]:" not in text:

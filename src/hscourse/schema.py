@@ -240,6 +240,15 @@ OVERLAY = obj({key: MODULE["properties"][key] for key in ("readings", "discussio
               "An instructor's own readings, discussion questions and quiz items.")
 
 
+def field_schemas(schema: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
+    """The schemas of a mapping's fields, those of its quiz item type included."""
+    properties = dict(schema.get("properties", {}))
+    for branch in schema.get("allOf", []):
+        if branch["if"]["properties"]["type"]["const"] == value.get("type"):
+            properties.update(branch["then"]["properties"])
+    return properties
+
+
 def document(schema: dict[str, Any], title: str) -> dict[str, Any]:
     return {"$schema": SCHEMA_DRAFT, "title": title, **schema}
 

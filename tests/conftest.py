@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,6 +23,19 @@ def pdf_text(path: Path) -> str:
     by_poppler = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
                                 capture_output=True, text=True).stdout
     return by_pypdf + "\n" + by_poppler
+
+
+def body_text(path: Path) -> str:
+    """The running text as a reader follows it across pages: poppler's text without the page
+    furniture (the two running-head lines atop every page after the first, "Page X of Y")."""
+    text = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    pages = []
+    for number, page in enumerate(text.split("\f")):
+        lines = [line for line in page.splitlines()
+                 if line.strip() and not re.fullmatch(r"Page \d+ of \d+", line.strip())]
+        pages.append("\n".join(lines[2:] if number else lines))
+    return "\n".join(pages)
 
 
 def squash(text: str) -> str:

@@ -92,3 +92,15 @@ def test_short_answers_are_in_the_reading_notes(module: Module) -> None:
     for item in module.data["quiz"]:
         if item["type"] == "short_answer":
             assert any(a.lower() in notes for a in item["accepted_answers"]), item["id"]
+
+
+def test_correct_options_are_not_all_in_one_place(module: Module) -> None:
+    """The printed quiz keeps the authored option order: correct answers must be spread out,
+    or a student could answer by position."""
+    singles = [next(i for i, o in enumerate(item["options"]) if o.get("correct"))
+               for item in module.data["quiz"] if item["type"] == "single_choice"]
+    assert max(singles.count(p) for p in set(singles)) <= (len(singles) + 1) // 2, singles
+    for item in module.data["quiz"]:
+        if item["type"] == "multiple_answer":
+            flags = [bool(o.get("correct")) for o in item["options"]]
+            assert flags != sorted(flags, reverse=True), item["id"]  # not "all correct first"

@@ -15,6 +15,7 @@ from conftest import EXAMPLE, copy_course, pdf_text, squash
 from hscourse.build import BuildResult, Options, build
 from hscourse.forms import make_form
 from hscourse.model import LETTERS, module_view
+from hscourse.render import type_label
 from hscourse.resolve import load_resolved
 
 STIMULUS = """stimuli:
@@ -101,7 +102,8 @@ def key_texts(key: str, form_item: dict, choices: list[str] | None) -> list[str]
     if kind == "matching":
         return [choices[LETTERS.index(pair.split("–")[1])] for pair in key.split(", ")]
     if kind == "ordering":
-        return [choices[LETTERS.index(x)] for x in key.split(", ")]
+        places = {int(pair.split("–")[1]): pair.split("–")[0] for pair in key.split(", ")}
+        return [choices[LETTERS.index(places[n])] for n in sorted(places)]
     return []
 
 
@@ -127,7 +129,7 @@ def test_every_key_matches_the_data_item_by_item(forms_build: tuple[Path, BuildR
                 original, item, shown.get("choices"))
             if item["type"] == "true_false":
                 assert row["correct"] == str(original["answer"])
-            cells = f"{number}{item['id']}{item['type'].replace('_', ' ')}{row['correct']}"
+            cells = f"{number}{item['id']}{type_label(item['type'])}{row['correct']}"
             assert squash(cells) in key_pdf, (letter, cells)
             # the student form prints the questions, and their options, in the key's order
             position = quiz_pdf.index(squash(item["prompt"]), position)

@@ -24,8 +24,10 @@ def _image(self: Any, tokens: Any, idx: int, options: Any, env: dict[str, Any]) 
 def _parser() -> MarkdownIt:
     # html=False escapes raw HTML; markdown-it's validateLink already refuses javascript:,
     # vbscript:, file: and non-image data: links. Tables and strikethrough help in notes.
-    parser = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(
-        ["table", "strikethrough"])
+    # Typographic quotes (’ “ ”) only; the other "replacements" would turn (c) into © and the
+    # like, changing what instructors wrote.
+    parser = MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(
+        ["table", "strikethrough", "smartquotes"])
     parser.add_render_rule("image", _image)
     return parser
 

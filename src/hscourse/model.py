@@ -138,8 +138,9 @@ def answer_key(item: dict[str, Any]) -> str:
     if kind == "matching":
         return ", ".join(f"{i + 1}–{LETTERS[item['choices'].index(p['right'])]}"
                          for i, p in enumerate(item["pairs"]))
-    if kind == "ordering":
-        return ", ".join(LETTERS[item["choices"].index(entry)] for entry in item["correct_order"])
+    if kind == "ordering":  # what students write: the place of each lettered entry
+        return ", ".join(f"{LETTERS[i]}–{item['correct_order'].index(choice) + 1}"
+                         for i, choice in enumerate(item["choices"]))
     return "See the model answer and rubric"
 
 

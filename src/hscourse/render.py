@@ -96,7 +96,24 @@ def _environment(search_path: tuple[Path, ...], listing: object) -> jinja2.Envir
     env.filters["md_inline"] = _module_relative(render_inline)
     env.filters["letter"] = lambda i: LETTERS[i]
     env.filters["points"] = lambda p: f"{p:g}"
+    env.filters["type_label"] = type_label
+    env.filters["page_range"] = page_range
     return env
+
+
+TYPE_LABELS = {"true_false": "true/false"}
+
+
+def type_label(kind: str) -> str:
+    """How an item type is named in print: 'single choice', 'true/false'."""
+    return TYPE_LABELS.get(kind, kind.replace("_", " "))
+
+
+def page_range(pages: str) -> str:
+    """'60–67' -> 'pp. 60–67', '12' -> 'p. 12'; words ('paragraphs 138–139') stay as written."""
+    if not pages[:1].isdigit():
+        return pages
+    return ("pp. " if any(c in pages for c in "–-,") else "p. ") + pages
 
 
 def template_folders(course: Course) -> tuple[Path, ...]:

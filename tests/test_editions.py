@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,10 @@ from conftest import EXAMPLE, REPO, body_text, pdf_text, squash
 from hscourse.build import BuildResult
 from hscourse.markdown import render_inline
 from hscourse.model import instructor_only_texts, secret_texts
+from hscourse.pdf import write_pdf
 from hscourse.project import load_course
+from hscourse.render import EDITIONS, render_edition
+from pypdf import PdfReader
 from markupsafe import Markup
 
 
@@ -102,3 +107,20 @@ def test_raw_html_in_content_is_shown_as_text(example_build: BuildResult) -> Non
 
 def test_chinese_title_is_extractable(example_build: BuildResult) -> None:
     assert "中国应对气候变化的政策与行动" in texts_by_module(example_build)["example", "handout"]
+
+
+RED_PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMAAABkWAgIrqhPIAAAAAElFTkSuQmCC")
+
+
+def test_an_image_beside_module_yaml_is_drawn(example_course: Path) -> None:
+    (example_course / "modules/example/red.png").write_bytes(RED_PNG)
+    module = example_course / "modules/example/module.yaml"
+    module.write_text(module.read_text().replace(
+        "  and shows that <b>raw HTML</b> stays text.",
+        "  and shows that <b>raw HTML</b> stays text. ![A red square](red.png)"))
+    course = load_course(example_course)
+    handout = next(e for e in EDITIONS if e.kind == "handout")
+    html = render_edition(course, course.modules[0], handout)
+    assert 'src="modules/example/red.png" alt="A red square"' in html
+    page = PdfReader(BytesIO(write_pdf(html, course.root))).pages[0]
+    assert len(page.images) == 1

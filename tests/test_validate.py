@@ -133,3 +133,11 @@ def test_errors_in_several_files_are_reported_together(example_course: Path) -> 
         "course.yaml:7:8: paper: expected one of A4, Letter; got 'Legal'",
         f"{MODULE}:57:13: quiz[1].points: expected a number greater than 0, got -2",
     ]
+
+
+def test_markdown_headings_are_refused(example_course: Path) -> None:
+    edit(example_course, "    notes: A white paper published in Beijing.\n",
+         "    notes: |\n      # A big heading\n      A white paper published in Beijing.\n")
+    assert problems(example_course) == [
+        f"{MODULE}:29:12: readings[1].notes: Markdown headings (# or underlined) would break "
+        "the document's heading order; use **bold text** instead"]

@@ -24,7 +24,7 @@ from typing import Any, Iterable, Iterator
 
 from hscourse.errors import ContentError, Diagnostic, format_path
 from hscourse.load import Document
-from hscourse.model import Course
+from hscourse.model import Course, located_strings
 
 
 @dataclass(frozen=True)
@@ -191,17 +191,6 @@ def _needs_no_glyph(char: str) -> bool:
         0xFE00 <= ord(char) <= 0xFE0F)
 
 
-def _strings(value: Any, path: tuple[object, ...] = ()) -> Iterator[tuple[tuple[object, ...], str]]:
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _strings(child, path + (key,))
-    elif isinstance(value, list):
-        for i, child in enumerate(value):
-            yield from _strings(child, path + (i,))
-    elif isinstance(value, str):
-        yield path, value
-
-
 def _locate(lines: list[str], start: int, char: str) -> tuple[int, int]:
     """The 1-based line and column of char at or after line start, in the file's own text.
 
@@ -246,7 +235,7 @@ def document_errors(doc: Document, root: Path) -> list[Diagnostic]:
     except OSError:
         lines = []
     out: list[Diagnostic] = []
-    for path, text in _strings(doc.data):
+    for path, text in located_strings(doc.data):
         for char in dict.fromkeys(text):
             if ord(char) in covered or _needs_no_glyph(char):
                 continue

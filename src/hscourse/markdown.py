@@ -32,6 +32,11 @@ def _parser() -> MarkdownIt:
     return parser
 
 
+def parse_markdown(text: str) -> list[Any]:
+    """The tokens the renderer sees, for checks on what a text will produce."""
+    return _parser().parse(text)
+
+
 def render_block(text: str, base: str = "") -> Markup:
     """Render Markdown text as HTML blocks (paragraphs, lists, tables).
 

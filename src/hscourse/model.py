@@ -80,6 +80,19 @@ def instructor_only_texts(data: Any, schema: dict[str, Any] | None = None,
         yield data
 
 
+def located_strings(value: Any, path: tuple[object, ...] = ()
+                    ) -> Iterator[tuple[tuple[object, ...], str]]:
+    """Every text inside nested mappings and lists, with its path."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from located_strings(child, path + (key,))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from located_strings(child, path + (i,))
+    elif isinstance(value, str):
+        yield path, value
+
+
 def all_strings(value: Any) -> Iterator[str]:
     """Every text inside nested mappings and lists."""
     if isinstance(value, dict):

@@ -67,8 +67,7 @@ def reference_problem(kind: str, url: str) -> str:
     if not path or path.startswith(("/", "\\")) or "\\" in path or "\0" in path or any(
             part == ".." for part in PurePosixPath(path).parts):
         return (f"{kind} address {url[:80]!r} leads outside the course folder; put the file in "
-                f"the module's folder and write its path from the course folder "
-                f"(modules/<id>/file.png)")
+                f"the module's folder, beside module.yaml, and write its name (map.png)")
     return ""
 
 

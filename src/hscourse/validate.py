@@ -17,7 +17,8 @@ from jsonschema.exceptions import ValidationError
 
 from hscourse.errors import Diagnostic, did_you_mean
 from hscourse.load import Document
-from hscourse.markdown import _parser
+from hscourse.markdown import parse_markdown
+from hscourse.model import located_strings
 from hscourse.paths import reference_errors
 from hscourse.schema import SCHEMAS
 
@@ -158,7 +159,7 @@ def module_errors(doc: Document, folder_id: str,
     if ok("id") and isinstance(data.get("id"), str) and data["id"] != folder_id:
         out.append(doc.diagnostic(("id",), f"the id must match the folder name {folder_id!r}, "
                                            f"got {data['id']!r}"))
-    out.extend(image_alt_errors(doc))
+    out.extend(markdown_errors(doc))
     out.extend(reference_errors(doc))
     readings = data.get("readings") if ok("readings") else None
     reading_ids = [r["id"] for r in readings or []]
@@ -234,26 +235,19 @@ def course_id_errors(modules: list[tuple[Document, dict[str, Any]]]) -> list[Dia
 DECORATIVE = "decorative"
 
 
-def _texts(value: Any, path: tuple[object, ...] = ()) -> Iterator[tuple[tuple[object, ...], str]]:
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _texts(child, path + (key,))
-    elif isinstance(value, list):
-        for i, child in enumerate(value):
-            yield from _texts(child, path + (i,))
-    elif isinstance(value, str):
-        yield path, value
+def markdown_errors(doc: Document) -> Iterator[Diagnostic]:
+    """Every Markdown image needs alt text, or the alt text "decorative" (docs/accessibility.md);
+    Markdown headings are refused, since they would break the documents' heading order.
 
-
-def image_alt_errors(doc: Document) -> Iterator[Diagnostic]:
-    """Every Markdown image needs alt text, or the alt text "decorative" (docs/accessibility.md).
-
-    Images are found with the renderer's own parser, so reference-style images count too.
+    Found with the renderer's own parser, so reference-style images count too.
     """
-    for path, text in _texts(doc.data):
-        if "![" not in text:
+    for path, text in located_strings(doc.data):
+        if "![" not in text and "#" not in text and "\n=" not in text and "\n-" not in text:
             continue
-        for block in _parser().parse(text):
+        for block in parse_markdown(text):
+            if block.type == "heading_open":
+                yield doc.diagnostic(path, "Markdown headings (# or underlined) would break the "
+                                     "document's heading order; use **bold text** instead")
             for token in block.children or []:
                 if token.type == "image" and not token.content.strip():
                     src = token.attrs.get("src", "")

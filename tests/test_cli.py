@@ -48,7 +48,9 @@ def test_check_reports_every_error_and_exits_1() -> None:
 def test_missing_course_file_is_a_clean_error(tmp_path: Path) -> None:
     code, _, err = run("check", "-p", str(tmp_path))
     assert code == 1
-    assert err.startswith("error: course.yaml: cannot read the file: No such file or directory")
+    assert err.startswith(f"error: course.yaml: no course.yaml in {tmp_path.resolve()}: run "
+                          "hscourse in a course folder, give one with --project, or start one "
+                          "with `hscourse init DIR`")
 
 
 def test_usage_error_exits_2() -> None:

@@ -58,6 +58,10 @@ def load_course(root: Path) -> Course:
     """Load and validate the course at root; raise ContentError listing every problem."""
     root = root.resolve()
     problems: list[Diagnostic] = []
+    if not (root / COURSE_FILE).exists():
+        raise ContentError([Diagnostic(COURSE_FILE, 0, 0, "", f"no course.yaml in {root}: run "
+                                       "hscourse in a course folder, give one with --project, "
+                                       "or start one with `hscourse init DIR`")])
     course = _load(root / COURSE_FILE, COURSE_FILE, problems)
     if course is None:
         raise ContentError(problems)

@@ -98,12 +98,18 @@ def build(root: Path, dist: Path | None = None, progress: Progress | None = None
     previous = None if options.force else up_to_date(dist, inputs)
     if previous is not None:
         return BuildResult(dist, previous, [])
-    from hscourse.documents import data_files, documents, render_pdfs
-    from hscourse.forms import base_seed
+    from hscourse.workers import Context, Renderer, worker_count
 
-    course = prepare(root, term, options)
-    seed = base_seed(course, options.seed)
-    files, rendered = render_pdfs(course, documents(course, seed), dist, options, progress)
+    with Renderer(worker_count(options.jobs)) as renderer:
+        from hscourse.documents import data_files, documents, render_pdfs
+        from hscourse.forms import base_seed
+
+        course = prepare(root, term, options)
+        seed = base_seed(course, options.seed)
+        context = Context(course.root, term.resolve() if term else None,
+                          course.settings.get("date"), options.leak_check)
+        files, rendered = render_pdfs(course, documents(course, seed), dist, options, renderer,
+                                      context, progress)
     files.update(data_files(course, seed))
     warnings: list[Diagnostic] = []
     if course.settings.get("exports"):

@@ -18,6 +18,7 @@ from hscourse.forms import base_seed, forms_for, key_csv, version_map_csv
 from hscourse.model import Course, Module
 from hscourse.output import Output, read_manifest, sha256
 from hscourse.render import EDITIONS, KEY, READERS, render_edition, render_reader
+from hscourse.workers import Context, Renderer, worker_count
 
 if TYPE_CHECKING:
     from hscourse.build import Options
@@ -113,13 +114,11 @@ def _reusable(dist: Path, previous: dict[str, Output], doc: Document) -> bytes |
     return data if sha256(data) == old.sha256 else None
 
 
-def _render(course: Course, docs: list[Document], options: Options,
+def _render(course: Course, docs: list[Document], renderer: Renderer, context: Context,
             progress: Progress | None) -> dict[str, bytes]:
     """PDF bytes by output path; every render or leak-check problem raised at once."""
-    from hscourse.workers import render_many
-
-    results = render_many(course.root, [(d.entry.path, d.html, d.entry.audience == "student")
-                                        for d in docs], options, course, progress)
+    results = renderer.render([(d.entry.path, d.html, d.entry.audience == "student")
+                               for d in docs], context, course, progress)
     if progress:
         progress(len(docs), len(docs), "")
     problems = [replace(p, file=p.file or d.source) for d in docs
@@ -129,28 +128,31 @@ def _render(course: Course, docs: list[Document], options: Options,
     return {path: data for path, data in results.items() if isinstance(data, bytes)}
 
 
-def render_all(course: Course, options: "Options | None" = None,
+def render_all(course: Course, options: "Options | None" = None, term: Path | None = None,
                progress: Progress | None = None) -> dict[Output, bytes]:
     """Every PDF of the course, rendered in memory (nothing is read from or written to dist/)."""
     from hscourse.build import Options
 
     options = options or Options()
     docs = documents(course, base_seed(course, options.seed))
-    pdfs = _render(course, docs, options, progress)
+    context = Context(course.root, term, course.settings.get("date"), options.leak_check)
+    with Renderer(worker_count(options.jobs)) as renderer:
+        pdfs = _render(course, docs, renderer, context, progress)
     return {replace(d.entry, sha256=sha256(pdfs[d.entry.path])): pdfs[d.entry.path]
             for d in docs}
 
 
 def render_pdfs(course: Course, docs: list[Document], dist: Path, options: Options,
-                progress: Progress | None) -> tuple[dict[Output, bytes], list[str]]:
+                renderer: Renderer, context: Context, progress: Progress | None = None
+                ) -> tuple[dict[Output, bytes], list[str]]:
     """PDF bytes for every document: reused when unchanged since the last build, else
     rendered (in parallel); also the paths actually rendered."""
     previous = {} if options.force else {o.path: o for o in read_manifest(dist)}
-    context = fingerprint(course)
-    docs = [replace(d, key=_input_key(d.html, context)) for d in docs]
+    environment = fingerprint(course)
+    docs = [replace(d, key=_input_key(d.html, environment)) for d in docs]
     reused = {d.entry.path: _reusable(dist, previous, d) for d in docs}
     todo = [d for d in docs if reused[d.entry.path] is None]
-    fresh = _render(course, todo, options, progress)
+    fresh = _render(course, todo, renderer, context, progress)
     out: dict[Output, bytes] = {}
     for doc in docs:
         data = reused[doc.entry.path] or fresh[doc.entry.path]

@@ -1,96 +1,120 @@
 """Rendering PDFs in worker processes, each importing WeasyPrint once for many documents.
 
-Each worker renders a document and, for a student document, runs the leak check on it at
-once, so the check runs in parallel with the rendering of other documents. Results come back
-as ("ok", pdf bytes) or ("error", [diagnostics]); the same documents give the same bytes
-whether rendered in one process or several.
+The pool is started as soon as a build knows it has work, so that the workers import
+WeasyPrint while the main process is still loading the course and writing HTML. Each worker
+renders a document and, for a student document, runs the leak check on it at once, so the
+check runs in parallel with the rendering of other documents. A result is the PDF's bytes or
+the problems found; the same documents give the same bytes in one process or several.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Union
+from typing import Callable, Union
 
 from hscourse.errors import Diagnostic
 from hscourse.model import Course
 from hscourse.output import Output
 
-if TYPE_CHECKING:
-    from hscourse.build import Options
-
-Job = tuple[str, str, bool]  # output path, HTML, whether students read it
 Result = Union[bytes, list[Diagnostic]]
 
-_STATE: dict[str, Any] = {}
+
+@dataclass(frozen=True)
+class Context:
+    """What every job of one build shares: where the course is, its date, the leak check."""
+
+    root: Path
+    term: Path | None
+    date: str | None
+    leak_check: bool
 
 
-def _setup(root: Path, course: Course | None, date: str | None) -> None:
-    """Per process: import WeasyPrint once; keep the document date and what the leak check
-    needs (course is None when the leak check is off)."""
-    import weasyprint  # noqa: F401  (imported here so that every job after the first is warm)
+Job = tuple[str, str, bool]  # output path, HTML, whether students read it
 
-    _STATE.update(root=root, course=course, date=date)
+_COURSES: dict[tuple[Path, Path | None], Course] = {}
 
 
-def _leaks(path: str, pdf: bytes) -> list[Diagnostic]:
-    from hscourse.leakcheck import find_leaks
-
-    course = _STATE["course"]
-    entry = Output(path, "student", "pdf", "", "")
-    return find_leaks(course, {entry: pdf})
+def _warm() -> None:
+    """Worker start-up: import WeasyPrint once, before any document arrives."""
+    import weasyprint  # noqa: F401
 
 
-def _render(job: Job) -> tuple[str, Result]:
+def _course(context: Context) -> Course:
+    """The course the leak check needs, loaded once per process (the main process hands its
+    own over; a worker loads it the first time it renders a student document)."""
+    key = (context.root, context.term)
+    if key not in _COURSES:
+        from hscourse.resolve import load_resolved
+
+        _COURSES[key] = load_resolved(context.root, context.term)
+    return _COURSES[key]
+
+
+def render_one(job: Job, context: Context) -> tuple[str, Result]:
     from hscourse.pdf import RenderError, write_pdf
 
     path, html, student = job
     try:
-        pdf = write_pdf(html, _STATE["root"], date=_STATE["date"])
+        pdf = write_pdf(html, context.root, date=context.date)
     except RenderError as exc:
         return path, [Diagnostic("", 0, 0, "", f"{path}: {exc}")]
-    if student and _STATE["course"] is not None:
-        leaks = _leaks(path, pdf)
+    if student and context.leak_check:
+        from hscourse.leakcheck import find_leaks
+
+        leaks = find_leaks(_course(context), {Output(path, "student", "pdf", "", ""): pdf})
         if leaks:
             return path, leaks
     return path, pdf
 
 
-def worker_count(requested: int | None, jobs: int) -> int:
+def worker_count(requested: int | None) -> int:
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
-    return max(1, min(requested or available, jobs))
+    return max(1, requested or available)
 
 
-def render_many(root: Path, jobs: list[Job], options: "Options", course: Course,
-                progress: Callable[[int, int, str], None] | None = None) -> dict[str, Result]:
-    """Render every job; with several workers, in a pool of processes."""
-    checked = course if options.leak_check else None
-    date = course.settings.get("date")
-    results: dict[str, Result] = {}
-    total = len(jobs)
-    workers = worker_count(options.jobs, total)
-    if workers == 1:
-        if jobs:
-            _setup(root, checked, date)
-        for done, job in enumerate(jobs):
-            if progress:
-                progress(done, total, job[0])
-            path, result = _render(job)
-            results[path] = result
-        return results
-    context = multiprocessing.get_context("fork")
-    # Longest first (HTML length stands in for rendering time), so that no worker is left
-    # with one long guide at the end while the others wait.
-    ordered = sorted(jobs, key=lambda job: len(job[1]), reverse=True)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_setup,
-                             initargs=(root, checked, date)) as pool:
-        futures = [pool.submit(_render, job) for job in ordered]
+class Renderer:
+    """Renders jobs in a pool of worker processes, or in this process for one worker."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+        if workers > 1:
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(
+                "fork"), initializer=_warm)
+            for _ in range(workers):  # start every worker now, so their imports overlap ours
+                self.pool.submit(int)
+
+    def __enter__(self) -> "Renderer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def render(self, jobs: list[Job], context: Context, course: Course,
+               progress: Callable[[int, int, str], None] | None = None) -> dict[str, Result]:
+        """Every job's result by output path."""
+        _COURSES[(context.root, context.term)] = course
+        total = len(jobs)
+        results: dict[str, Result] = {}
+        if self.pool is None:
+            for done, job in enumerate(jobs):
+                if progress:
+                    progress(done, total, job[0])
+                path, results[path] = render_one(job, context)
+            return results
+        # Longest first (HTML length stands in for rendering time), so that no worker is left
+        # with one long guide at the end while the others wait.
+        ordered = sorted(jobs, key=lambda job: len(job[1]), reverse=True)
+        futures: list[Future[tuple[str, Result]]] = [
+            self.pool.submit(render_one, job, context) for job in ordered]
         for done, future in enumerate(as_completed(futures)):
-            path, result = future.result()
-            results[path] = result
+            path, results[path] = future.result()
             if progress:
                 progress(done, total, path)
-    return results
+        return results

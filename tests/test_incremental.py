@@ -4,6 +4,10 @@ on how many workers rendered them."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from typing import Iterator
 from pathlib import Path
 
@@ -129,3 +133,28 @@ def test_no_op_build_loads_nothing(two_modules: Path, monkeypatch: pytest.Monkey
     assert result.rendered == [] and len(result.outputs) == 6
     with pytest.raises(AssertionError, match="loaded the course"):
         build(two_modules, options=Options(leak_check=False, large_print=True))
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and text in (entry / "cmdline").read_bytes().decode(
+                    errors="replace"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_killed_build_leaves_no_worker_processes(two_modules: Path) -> None:
+    process = subprocess.Popen([sys.executable, "-m", "hscourse", "build", "--jobs", "2",
+                                "--project", str(two_modules)], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None and process.stdout.readline().startswith("[")
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    while _processes_mentioning(str(two_modules)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_mentioning(str(two_modules)) == []

@@ -9,8 +9,11 @@ the problems found; the same documents give the same bytes in one process or sev
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +24,7 @@ from hscourse.model import Course
 from hscourse.output import Output
 
 Result = Union[bytes, list[Diagnostic]]
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -38,8 +42,21 @@ Job = tuple[str, str, bool]  # output path, HTML, whether students read it
 _COURSES: dict[tuple[Path, Path | None], Course] = {}
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to end this worker when the build that started it dies (even by SIGKILL),
+    so a killed build leaves no orphaned workers; elsewhere this is a no-op."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def _warm() -> None:
-    """Worker start-up: import WeasyPrint once, before any document arrives."""
+    """Worker start-up: tie the worker's life to the build's, import WeasyPrint once."""
+    _die_with_parent()
     import weasyprint  # noqa: F401
 
 
@@ -54,21 +71,30 @@ def _course(context: Context) -> Course:
     return _COURSES[key]
 
 
-def render_one(job: Job, context: Context) -> tuple[str, Result]:
+def _render_pdf(job: Job, context: Context) -> Result:
     from hscourse.pdf import RenderError, write_pdf
 
-    path, html, student = job
+    path, html, _ = job
     try:
-        pdf = write_pdf(html, context.root, date=context.date)
+        return write_pdf(html, context.root, date=context.date)
     except RenderError as exc:
-        return path, [Diagnostic("", 0, 0, "", f"{path}: {exc}")]
-    if student and context.leak_check:
-        from hscourse.leakcheck import find_leaks
+        return [Diagnostic("", 0, 0, "", f"{path}: {exc}")]
 
-        leaks = find_leaks(_course(context), {Output(path, "student", "pdf", "", ""): pdf})
-        if leaks:
-            return path, leaks
-    return path, pdf
+
+def _check(job: Job, result: Result, context: Context) -> Result:
+    """The leak check of a freshly rendered student PDF: the PDF, or what leaked."""
+    path, _, student = job
+    if not (student and context.leak_check and isinstance(result, bytes)):
+        return result
+    from hscourse.leakcheck import find_leaks
+
+    leaks = find_leaks(_course(context), {Output(path, "student", "pdf", "", ""): result})
+    return leaks or result
+
+
+def render_one(job: Job, context: Context) -> tuple[str, Result]:
+    """Render one document and leak-check it (what a worker process does with a job)."""
+    return job[0], _check(job, _render_pdf(job, context), context)
 
 
 def worker_count(requested: int | None) -> int:

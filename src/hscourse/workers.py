@@ -10,6 +10,7 @@ the problems found; the same documents give the same bytes in one process or sev
 from __future__ import annotations
 
 import ctypes
+import gc
 import ctypes.util
 import multiprocessing
 import os
@@ -129,6 +130,7 @@ class Renderer:
         total = len(jobs)
         results: dict[str, Result] = {}
         if self.pool is None:
+            gc.freeze()  # the course and HTML stay alive: spare them the collector's visits
             for done, job in enumerate(jobs):
                 if progress:
                     progress(done, total, job[0])

@@ -131,10 +131,13 @@ class Renderer:
         results: dict[str, Result] = {}
         if self.pool is None:
             gc.freeze()  # the course and HTML stay alive: spare them the collector's visits
-            for done, job in enumerate(jobs):
-                if progress:
-                    progress(done, total, job[0])
-                path, results[path] = render_one(job, context)
+            try:
+                for done, job in enumerate(jobs):
+                    if progress:
+                        progress(done, total, job[0])
+                    path, results[path] = render_one(job, context)
+            finally:
+                gc.unfreeze()
             return results
         # Longest first (HTML length stands in for rendering time), so that no worker is left
         # with one long guide at the end while the others wait.

@@ -12,7 +12,7 @@ PACKAGES=(
   fonts-noto-core fonts-noto-cjk     # Noto Serif/Sans, and Noto CJK for Chinese text
   fonts-dejavu-core                  # symbols Noto Serif/Sans lack (e.g. the check mark)
   fontconfig                         # fc-list: the font coverage check (hscourse/fonts.py)
-  poppler-utils                      # pdftotext/pdftoppm/pdffonts: tests and visual checks
+  poppler-utils                      # pdftotext: every build's leak check; pdftoppm: visual checks
   libxml2-utils                      # xmllint: validating QTI exports in the tests
 )
 

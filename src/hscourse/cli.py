@@ -141,9 +141,9 @@ def check(project: Path, term: Path | None) -> None:
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(["module", "course"]), default="module")
+@click.argument("kind", type=click.Choice(["module", "course", "term", "overlay"]), default="module")
 def schema(kind: str) -> None:
-    """Print the JSON Schema of a module file or of course.yaml.
+    """Print the JSON Schema of a module file, course.yaml, a term file or a term overlay.
 
     Save it and point your editor's YAML language server at it, e.g. with a first line
     `# yaml-language-server: $schema=module.schema.json` in each module file.

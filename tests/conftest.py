@@ -44,6 +44,13 @@ def squash(text: str) -> str:
     return "".join(text.split()).replace("-", "").replace("\u00ad", "")
 
 
+def replace_once(path: Path, old: str, new: str) -> None:
+    """Edit a copied fixture file; fail loudly if the fixture no longer holds old."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path.name} no longer contains {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
 def copy_course(source: Path, target: Path) -> Path:
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("dist"))
     return target

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLE, pdf_text, squash
+from conftest import EXAMPLE, pdf_text, replace_once, squash
 from hscourse.cli import main
 from hscourse.compare import differences
 from hscourse.errors import ContentError
@@ -30,12 +30,6 @@ def problems(root: Path, term: Path) -> list[str]:
     with pytest.raises(ContentError) as caught:
         load_resolved(root, term)
     return [str(d) for d in caught.value.diagnostics]
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def test_term_settings_override_the_course_and_say_where() -> None:
@@ -101,7 +95,7 @@ def test_pool_draw_is_reproducible() -> None:
 
 def test_unknown_item_names_the_term_line_and_nearest_ids(example_course: Path) -> None:
     term = example_course / TERM
-    edit(term, "exclude_quiz: [ex-q3]", "exclude_quiz: [ex-q33]")
+    replace_once(term, "exclude_quiz: [ex-q3]", "exclude_quiz: [ex-q33]")
     assert problems(example_course, term) == [
         f"{TERM}:13:20: modules.example.exclude_quiz[0]: module 'example' has no quiz item "
         "'ex-q33'; did you mean 'ex-q3' or 'ex-q7' or 'ex-q6'?"]
@@ -109,8 +103,8 @@ def test_unknown_item_names_the_term_line_and_nearest_ids(example_course: Path) 
 
 def test_term_errors_are_collected(example_course: Path) -> None:
     term = example_course / TERM
-    edit(term, "points: {ex-q1: 5}", "points: {ex-q9: 5}")
-    edit(term, "  - module: example\n", "  - module: example\n  - module: exampel\n")
+    replace_once(term, "points: {ex-q1: 5}", "points: {ex-q9: 5}")
+    replace_once(term, "  - module: example\n", "  - module: example\n  - module: exampel\n")
     found = problems(example_course, term)
     assert found == [
         f"{TERM}:8:13: schedule[1].module: no module file modules/exampel/module.yaml; "
@@ -122,11 +116,11 @@ def test_term_errors_are_collected(example_course: Path) -> None:
 
 def test_overlay_files_are_checked_like_modules(example_course: Path) -> None:
     overlay = example_course / "terms/2027-spring/extra.yaml"
-    edit(overlay, "reading: my-reading", "reading: not-a-reading")
+    replace_once(overlay, "reading: my-reading", "reading: not-a-reading")
     assert problems(example_course, example_course / TERM) == [
         "terms/2027-spring/extra.yaml:13:14: quiz[0].reading: no reading 'not-a-reading' in this "
         "module; did you mean 'my-reading'?"]
-    edit(overlay, "    points: 2\n", "    points: 2\n    explantion: x\n")
+    replace_once(overlay, "    points: 2\n", "    points: 2\n    explantion: x\n")
     assert problems(example_course, example_course / TERM) == [
         "terms/2027-spring/extra.yaml:13:5: quiz[0].explantion: unknown field 'explantion'; "
         "did you mean 'explanation'?"]
@@ -134,21 +128,21 @@ def test_overlay_files_are_checked_like_modules(example_course: Path) -> None:
 
 def test_overlay_cannot_be_outside_the_term_folder(example_course: Path) -> None:
     term = example_course / TERM
-    edit(term, "add: [extra.yaml]", "add: [../../course.yaml]")
+    replace_once(term, "add: [extra.yaml]", "add: [../../course.yaml]")
     assert problems(example_course, term) == [
         f"{TERM}:15:11: modules.example.add[0]: no overlay file '../../course.yaml' in "
         "2027-spring/ (overlays live in the term's own folder)"]
 
 
 def test_overlay_ids_must_not_clash_with_module_ids(example_course: Path) -> None:
-    edit(example_course / "terms/2027-spring/extra.yaml", "id: own-q1", "id: ex-q1")
+    replace_once(example_course / "terms/2027-spring/extra.yaml", "id: own-q1", "id: ex-q1")
     assert problems(example_course, example_course / TERM) == [
         "terms/2027-spring/extra.yaml:8:9: quiz[0].id: id 'ex-q1' is already used at "
         "modules/example/module.yaml:39"]
 
 
 def test_impossible_calendar_date(example_course: Path) -> None:
-    edit(example_course / TERM, 'date: "2027-01-18"', 'date: "2027-02-30"')
+    replace_once(example_course / TERM, 'date: "2027-01-18"', 'date: "2027-02-30"')
     assert problems(example_course, example_course / TERM) == [
         f"{TERM}:9:11: schedule[0].date: '2027-02-30' is not a date on the calendar"]
 
@@ -198,7 +192,7 @@ def test_new_module_skeleton_passes_check(example_course: Path) -> None:
 def test_new_module_with_a_mistake_is_reported(example_course: Path) -> None:
     runner = CliRunner()
     runner.invoke(main, ["new-module", "-p", str(example_course), "food-security"])
-    edit(example_course / "modules/food-security/module.yaml", "points: 1", "points: one")
+    replace_once(example_course / "modules/food-security/module.yaml", "points: 1", "points: one")
     result = runner.invoke(main, ["check", "-p", str(example_course)])
     assert result.exit_code == 1
     assert "modules/food-security/module.yaml:30:13: quiz[0].points: expected a number, " \

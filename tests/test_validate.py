@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, copy_course
+from conftest import REPO, replace_once
 from hscourse.errors import ContentError
 from hscourse.project import load_course
 
@@ -21,10 +21,7 @@ def problems(root: Path) -> list[str]:
 
 
 def edit(course: Path, old: str, new: str, file: str = MODULE) -> None:
-    path = course / file
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"fixture no longer contains {old!r}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    replace_once(course / file, old, new)
 
 
 def test_five_planted_mistakes_are_all_reported_with_their_lines() -> None:

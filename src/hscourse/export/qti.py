@@ -10,9 +10,7 @@ essays: ordering items are skipped and essays lose their rubric, each with a war
 
 from __future__ import annotations
 
-import io
 import xml.etree.ElementTree as ET
-import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,6 +18,8 @@ from hscourse.errors import Diagnostic
 from hscourse.export.common import (Images, Item, Warnings, plain_text, points_text,
                                     quiz_items, xml_text)
 from hscourse.model import Course, Module
+from hscourse.output import zip_bytes
+from hscourse.pdf import source_date_epoch
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CP_NS = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
@@ -28,7 +28,6 @@ CANVAS_TYPES = {"single_choice": "multiple_choice_question",
                 "multiple_answer": "multiple_answers_question",
                 "true_false": "true_false_question", "short_answer": "short_answer_question",
                 "essay": "essay_question", "matching": "matching_question"}
-_ZIP_TIME = (2000, 1, 1, 0, 0, 0)  # fixed, so that the same course gives the same bytes
 
 
 def _q(tag: str) -> str:
@@ -252,11 +251,4 @@ def qti_files(course: Course, strict: bool = False) -> tuple[dict[str, bytes], l
 def export_qti(course: Course, strict: bool = False) -> tuple[bytes, list[Diagnostic]]:
     """The QTI package as zip bytes (the same course always gives the same bytes)."""
     files, found = qti_files(course, strict)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path, data in files.items():
-            info = zipfile.ZipInfo(path, _ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data)
-    return buffer.getvalue(), found
+    return zip_bytes(files, source_date_epoch(course.settings.get("date"))), found

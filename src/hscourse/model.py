@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from hscourse.load import Document
-from hscourse.schema import SCHEMAS, field_schemas
+from hscourse.schema import SCHEMAS, field_schemas, resolve
 
 Audience = str  # "student" | "instructor"
 AUDIENCES = ("student", "instructor")
@@ -55,6 +55,7 @@ class Course:
 
 def _strip(value: Any, schema: dict[str, Any]) -> Any:
     """A copy of value without the parts that schema marks instructor-only."""
+    schema = resolve(schema, value)
     if isinstance(value, dict):
         properties = field_schemas(schema, value)
         return {key: _strip(v, properties.get(key, {})) for key, v in value.items()
@@ -67,7 +68,7 @@ def _strip(value: Any, schema: dict[str, Any]) -> Any:
 def instructor_only_texts(data: Any, schema: dict[str, Any] | None = None,
                           hidden: bool = False) -> Iterator[str]:
     """Every text that the schema marks instructor-only, for leak checks."""
-    schema = SCHEMAS["module"] if schema is None else schema
+    schema = resolve(SCHEMAS["module"] if schema is None else schema, data)
     if isinstance(data, dict):
         properties = field_schemas(schema, data)
         for key, value in data.items():

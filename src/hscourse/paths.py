@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
 
-from hscourse.schema import SCHEMAS, field_schemas
+from hscourse.schema import SCHEMAS, field_schemas, is_markdown, resolve
 
 WINDOWS_RESERVED = ("con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
                     *(f"lpt{i}" for i in range(10)))
@@ -92,6 +92,7 @@ def markdown_references(text: str) -> Iterator[tuple[str, str]]:
 def markdown_fields(data: Any, schema: dict[str, Any],
                     path: tuple[object, ...] = ()) -> Iterator[tuple[tuple[object, ...], str]]:
     """(path, text) of every value the schema describes as Markdown."""
+    schema = resolve(schema, data)
     if isinstance(data, dict):
         properties = field_schemas(schema, data)
         for key, value in data.items():
@@ -99,7 +100,7 @@ def markdown_fields(data: Any, schema: dict[str, Any],
     elif isinstance(data, list):
         for i, value in enumerate(data):
             yield from markdown_fields(value, schema.get("items", {}), path + (i,))
-    elif isinstance(data, str) and schema.get("description", "").endswith("(Markdown)"):
+    elif isinstance(data, str) and is_markdown(schema):
         yield path, data
 
 

@@ -26,7 +26,8 @@ def text(description: str, **extra: Any) -> dict[str, Any]:
 
 
 def markdown(description: str, **extra: Any) -> dict[str, Any]:
-    return text(description + " (Markdown)", **extra)
+    """A Markdown field: `x-format` is how every stage (paths, exports, leak check) knows it."""
+    return text(description + " (Markdown)", **{"x-format": "markdown", **extra})
 
 
 def instructor(schema: dict[str, Any]) -> dict[str, Any]:
@@ -52,6 +53,14 @@ POINTS = {"type": "number", "exclusiveMinimum": 0, "description": "Points, a pos
 WHOLE_MINUTES = {"type": "integer", "minimum": 1, "description": "Minutes, a whole number."}
 ANSWER_LINES = {"type": "integer", "minimum": 1, "maximum": 60,
                 "description": "Lines of writing space on the student quiz."}
+BLOOM_LEVELS = ("remember", "understand", "apply", "analyse", "evaluate", "create")
+LEVEL = {"enum": list(BLOOM_LEVELS),
+         "description": "The cognitive level, from Bloom's revised taxonomy."}
+DATE = {"type": "string", "minLength": 1, "pattern": r"^\d{4}-\d{2}-\d{2}$",
+        "description": "A date written YYYY-MM-DD.",
+        "x-expected": "a date written YYYY-MM-DD, in quotes"}
+AS_OF = {**DATE, "description": "The date the facts here were last checked, YYYY-MM-DD; "
+                                "`hscourse review` flags facts older than the course allows."}
 LANG = text("A language tag (BCP 47), e.g. en or zh-Hans.", pattern=LANG_PATTERN,
             **{"x-expected": "a language tag such as en, fr or zh-Hans"})
 
@@ -70,6 +79,7 @@ READING = obj({
                 **{"x-expected": "an address starting with https:// or http://"}),
     "identifier": text("A DOI, report number or other identifier."),
     "notes": markdown("Reading notes for students."),
+    "as_of": AS_OF,
     "instructor_notes": instructor(markdown("How to use the reading.")),
 }, ("id", "authors", "title", "date", "notes"), "A reading, as a structured citation.")
 READING["dependentRequired"] = {"original_title": ["original_lang"],
@@ -104,6 +114,16 @@ COMMON_ITEM = {
     "stimulus": ident("The id of a stimulus (passage, quotation, table) this item refers to; "
                       "items sharing a stimulus stay together and in order on every form."),
     "explanation": instructor(markdown("Why the answer is right, and where it is supported.")),
+    "objective": {"anyOf": [ident("An objective id."),
+                            listing(ident("An objective id."), "Objective ids.")],
+                  "description": "The objective (or objectives) this item assesses, by id.",
+                  "x-expected": "an objective id, or a list of them"},
+    "level": LEVEL,
+    "as_of": AS_OF,
+    "review_ignore": {"type": "object", "propertyNames": {"pattern": ID_PATTERN},
+                      "additionalProperties": text("Why the rule does not apply here."),
+                      "description": "Review rules this item is exempt from, each with the "
+                                     "reason (rule id: reason)."},
 }
 COMMON_REQUIRED = ("id", "type", "prompt", "points", "explanation")
 
@@ -148,7 +168,23 @@ MODULE = obj({
     "id": ident("The module id: the name of its folder."),
     "title": text("The module title."),
     "overview": markdown("An overview paragraph."),
-    "objectives": listing(markdown("What a student can do afterwards."), "Learning objectives."),
+    "objectives": listing({"anyOf": [
+        markdown("What a student can do afterwards."),
+        obj({"id": ident("The objective's id, unique in the module; items name it."),
+             "text": markdown("What a student can do afterwards."),
+             "level": LEVEL}, ("id", "text"), "An objective with an id and a level.")],
+        "description": "A learning objective: text, or {id, text, level}.",
+        "x-expected": "an objective as text, or as a mapping with id, text and level"},
+        "Learning objectives."),
+    "as_of": AS_OF,
+    "draft": {"type": "boolean",
+              "description": "A draft: placeholders are allowed, and `build` says so."},
+    "updates": listing(obj({
+        "date": DATE,
+        "title": text("A short heading for the update."),
+        "text": markdown("What has happened since the module's facts were written."),
+    }, ("date", "text"), "A dated 'since then' paragraph."),
+        "Dated updates, printed in their own box in the handout and guide."),
     "estimated_time": text("Estimated study time, e.g. '3 hours'."),
     "advisory": markdown("A content advisory, shown first."),
     "credit": text("Where the module comes from."),
@@ -191,6 +227,20 @@ COURSE = obj({
     "reader": {"type": "boolean",
                "description": "Also build a course reader per audience: one PDF with a cover, "
                               "a table of contents and every module."},
+    "review": {"anyOf": [{"type": "boolean"}, obj({
+        "pdf": {"type": "boolean",
+                "description": "Write dist/instructor/review.pdf on every build."},
+        "ignore": listing(ident("A review rule id."), "Rules not to run."),
+        "thresholds": {"type": "object", "propertyNames": {"pattern": ID_PATTERN},
+                       "additionalProperties": {"type": "number"},
+                       "description": "Thresholds by name (see docs/review-rules.md)."},
+        "max_fact_age_years": {"type": "number", "exclusiveMinimum": 0,
+                               "description": "How old an `as_of` date may be, against the "
+                                              "course date, before review calls it stale."},
+    }, (), "Item review settings.")],
+        "description": "Item review: true writes the review PDF on every build; a mapping "
+                       "sets rules and thresholds.",
+        "x-expected": "true, false, or a mapping with pdf, ignore, thresholds"},
     "exports": {"type": "array", "uniqueItems": True, "description":
                 "Question banks `build` also writes into dist/lms/: moodle (Moodle XML), gift, "
                 "qti (Canvas QTI 1.2 zip), csv (the answer key).",
@@ -199,8 +249,6 @@ COURSE = obj({
 }, ("title", "code", "language", "paper", "modules"), "The course: course.yaml.")
 
 
-DATE = text("A date written YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$",
-            **{"x-expected": "a date written YYYY-MM-DD, in quotes"})
 IDS = listing(ident("An id."), "Ids of quiz items or discussion questions.")
 
 MODULE_CHANGES = obj({
@@ -240,8 +288,26 @@ OVERLAY = obj({key: MODULE["properties"][key] for key in ("readings", "discussio
               "An instructor's own readings, discussion questions and quiz items.")
 
 
+JSON_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str, "object": dict, "array": list, "boolean": bool, "integer": int,
+    "number": (int, float)}
+
+
+def resolve(schema: dict[str, Any], value: Any) -> dict[str, Any]:
+    """The branch of an `anyOf` that fits value's type (text or mapping), else the schema."""
+    for branch in schema.get("anyOf", ()):
+        if isinstance(value, JSON_TYPES.get(branch.get("type", ""), ())):
+            return branch
+    return schema
+
+
+def is_markdown(schema: dict[str, Any]) -> bool:
+    return schema.get("x-format") == "markdown"
+
+
 def field_schemas(schema: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
     """The schemas of a mapping's fields, those of its quiz item type included."""
+    schema = resolve(schema, value)
     properties = dict(schema.get("properties", {}))
     for branch in schema.get("allOf", []):
         if branch["if"]["properties"]["type"]["const"] == value.get("type"):

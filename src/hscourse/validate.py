@@ -20,7 +20,7 @@ from hscourse.load import Document
 from hscourse.markdown import parse_markdown
 from hscourse.model import located_strings
 from hscourse.paths import reference_errors
-from hscourse.schema import SCHEMAS
+from hscourse.schema import SCHEMAS, resolve
 
 TYPE_WORDS = {"string": "text", "boolean": "true or false", "integer": "a whole number",
               "number": "a number", "array": "a list", "object": "a mapping of fields",
@@ -88,6 +88,15 @@ def _messages(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
         yield doc.diagnostic(path, f"expected a number {word} {value}, got {describe(instance)}")
     elif kind == "maximum":
         yield doc.diagnostic(path, f"expected a number at most {value}, got {describe(instance)}")
+    elif kind == "anyOf":
+        fitting = [e for e in error.context or ()
+                   if resolve(error.schema, instance) is value[e.schema_path[0]]]
+        if fitting:
+            for sub in fitting:
+                yield from _messages(sub, doc)
+        else:
+            yield doc.diagnostic(path, f"expected {expected or 'another kind of value'}, "
+                                       f"got {describe(instance)}")
     elif kind == "dependentRequired":
         for field, needs in value.items():
             for need in needs:

@@ -64,9 +64,9 @@ def copy_course(target: Path) -> Path:
 def html_documents(course_root: Path, out: Path) -> int:
     """Write the HTML of every document hscourse would render, for the floor measurement."""
     code = ("import json, sys; from pathlib import Path; from hscourse.documents import documents; "
-            "from hscourse.forms import base_seed; from hscourse.resolve import load_resolved; "
+            "from hscourse.resolve import load_resolved; "
             "c = load_resolved(Path(sys.argv[1])); "
-            "docs = documents(c, base_seed(c)); "
+            "docs = documents(c); "
             "json.dump([{'html': d.html, 'base': c.root.as_uri() + '/'} for d in docs], "
             "open(sys.argv[2], 'w'))")
     subprocess.run([PYTHON, "-c", code, str(course_root), str(out)], check=True)

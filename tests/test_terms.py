@@ -69,7 +69,7 @@ def test_overlay_item_in_both_editions_answer_only_in_guide() -> None:
 
 def test_points_title_and_schedule() -> None:
     course = load_resolved(EXAMPLE, SPRING)
-    view = module_view(course.modules[0], "instructor")
+    view = module_view(course.modules[0], "instructor", "")
     assert view["title"] == "The Example, Retitled"
     assert next(i for i in view["quiz"] if i["id"] == "ex-q1")["points"] == 5
     for kind in ("handout", "quiz", "guide"):

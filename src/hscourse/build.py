@@ -56,6 +56,8 @@ def prepare(root: Path, term: Path | None, options: Options) -> "Course":
     from hscourse.resolve import load_resolved
 
     course = load_resolved(root, term)
+    if options.seed is not None:
+        course.settings["seed"] = options.seed
     if options.large_print:
         course.settings["large_print"] = True
     check_coverage(course)
@@ -90,6 +92,19 @@ def check_student_files(course: "Course", files: dict[Output, bytes]) -> None:
         raise ContentError(leaks)
 
 
+def secret_warnings(course: "Course") -> list[Diagnostic]:
+    """A warning when printed orders can be recomputed from public values."""
+    from hscourse.forms import SECRET_ENV, course_secret, shuffles
+
+    if course_secret(course) or not shuffles(course):
+        return []
+    return [Diagnostic("course.yaml", 0, 0, "", "the course has no `secret`, so anyone can work "
+                       "out the order of quiz forms and of matching and ordering choices (and "
+                       "so their keys) from public values; add a line `secret: \"<random "
+                       "text>\"` to course.yaml or the term file (`python3 -c 'import secrets; "
+                       f"print(secrets.token_hex(16))'` makes one), or set {SECRET_ENV}")]
+
+
 def build(root: Path, dist: Path | None = None, progress: Progress | None = None,
           term: Path | None = None, options: Options = Options()) -> BuildResult:
     """Build every document of the course at root (as taught in term) into dist."""
@@ -102,21 +117,20 @@ def build(root: Path, dist: Path | None = None, progress: Progress | None = None
 
     with Renderer(worker_count(options.jobs)) as renderer:
         from hscourse.documents import data_files, documents, render_pdfs
-        from hscourse.forms import base_seed
 
         course = prepare(root, term, options)
-        seed = base_seed(course, options.seed)
         context = Context(course.root, term.resolve() if term else None,
                           course.settings.get("date"), options.leak_check)
-        files, rendered = render_pdfs(course, documents(course, seed), dist, options, renderer,
+        files, rendered = render_pdfs(course, documents(course), dist, options, renderer,
                                       context, progress)
-    files.update(data_files(course, seed))
-    warnings: list[Diagnostic] = []
+    files.update(data_files(course))
+    warnings = secret_warnings(course)
     if course.settings.get("exports"):
         from hscourse.export.lms import export_outputs
 
-        exported, warnings = export_outputs(course, options.strict)
+        exported, export_warnings = export_outputs(course, options.strict)
         files.update(exported)
+        warnings += export_warnings
     if options.leak_check:
         check_student_files(course, files)
     publish(dist, files, inputs)

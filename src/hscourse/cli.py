@@ -160,10 +160,12 @@ def schema(kind: str) -> None:
 @reports_content_errors
 def config(project: Path, term: Path | None, explain: bool) -> None:
     """Print the resolved settings of the course (and term)."""
+    from hscourse.model import SECRET_SETTINGS
     from hscourse.resolve import load_resolved
 
     course = load_resolved(project, term_path(project, term))
-    rows = course.origins
+    rows = [(name, "(hidden)" if name in SECRET_SETTINGS else value, origin)
+            for name, value, origin in course.origins]
     width = max(len(name) for name, _, _ in rows)
     for name, value, origin in rows:
         line = f"{name:<{width}}  {value}"

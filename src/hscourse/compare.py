@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from hscourse.model import Course
+from hscourse.model import SECRET_SETTINGS, Course
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, key: str = "") -> str:
+    if key in SECRET_SETTINGS and value != "-":
+        return "(hidden)"
     return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
@@ -37,7 +39,8 @@ def _module_lines(a: Course, b: Course, module_id: str) -> list[str]:
 
 def differences(a: Course, b: Course) -> list[str]:
     """One line per difference in settings, modules and their order, items, points, dates."""
-    lines = [f"{key}: {_value(a.settings.get(key, '-'))} -> {_value(b.settings.get(key, '-'))}"
+    lines = [f"{key}: {_value(a.settings.get(key, '-'), key)} -> "
+             f"{_value(b.settings.get(key, '-'), key)}"
              for key in sorted(set(a.settings) | set(b.settings))
              if key != "modules" and a.settings.get(key) != b.settings.get(key)]
     order_a, order_b = [m.id for m in a.modules], [m.id for m in b.modules]

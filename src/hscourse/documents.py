@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from hscourse import stamp
 from hscourse.errors import ContentError
-from hscourse.forms import base_seed, forms_for, key_csv, version_map_csv
+from hscourse.forms import forms_for, key_csv, version_map_csv
 from hscourse.model import Course, Module
 from hscourse.output import Output, read_manifest, sha256
 from hscourse.render import EDITIONS, KEY, READERS, render_edition, render_reader
@@ -42,7 +42,7 @@ def _entry(path: str, audience: str, kind: str, module: str | None,
     return Output(path, audience, kind, module or "", "", version)
 
 
-def module_documents(course: Course, module: Module, seed: str) -> Iterable[Document]:
+def module_documents(course: Course, module: Module) -> Iterable[Document]:
     """Every PDF of one module: handout, guide, and the quiz (or its forms and their keys)."""
     source = module.source.file
     versions = int(course.settings.get("versions", 1))
@@ -53,20 +53,20 @@ def module_documents(course: Course, module: Module, seed: str) -> Iterable[Docu
                               module.id), render_edition(course, module, edition), source)
     if versions > 1:
         quiz = next(e for e in EDITIONS if e.kind == "quiz")
-        for form in forms_for(course, module, f"{seed}|{module.id}"):
+        for form in forms_for(course, module):
             for edition in (quiz, KEY):
                 yield Document(_entry(edition.path(module.id, form.letter), edition.audience,
                                       edition.kind, module.id, form.letter),
                                render_edition(course, module, edition, form), source)
 
 
-def data_files(course: Course, seed: str) -> dict[Output, bytes]:
+def data_files(course: Course) -> dict[Output, bytes]:
     """The non-PDF outputs: per-form key CSVs, the cross-version map."""
     files: dict[Output, bytes] = {}
     if int(course.settings.get("versions", 1)) < 2:
         return files
     for module in course.modules:
-        forms = forms_for(course, module, f"{seed}|{module.id}")
+        forms = forms_for(course, module)
         for form in forms:
             data = key_csv(form)
             path = f"instructor/{module.id}-key-{form.letter}.csv"
@@ -78,8 +78,8 @@ def data_files(course: Course, seed: str) -> dict[Output, bytes]:
     return files
 
 
-def documents(course: Course, seed: str) -> list[Document]:
-    docs = [d for m in course.modules for d in module_documents(course, m, seed)]
+def documents(course: Course) -> list[Document]:
+    docs = [d for m in course.modules for d in module_documents(course, m)]
     if course.settings.get("reader"):
         docs += [Document(_entry(e.path(None), e.audience, "reader", None),
                           render_reader(course, e), "course.yaml") for e in READERS]
@@ -134,7 +134,9 @@ def render_all(course: Course, options: "Options | None" = None, term: Path | No
     from hscourse.build import Options
 
     options = options or Options()
-    docs = documents(course, base_seed(course, options.seed))
+    if options.seed is not None:
+        course.settings["seed"] = options.seed
+    docs = documents(course)
     context = Context(course.root, term, course.settings.get("date"), options.leak_check)
     with Renderer(worker_count(options.jobs)) as renderer:
         pdfs = _render(course, docs, renderer, context, progress)

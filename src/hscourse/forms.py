@@ -5,7 +5,8 @@ the same permutation: the key cannot disagree with the form. Within each section
 a unit is one item, or a linked set (the items sharing a stimulus, which stay together and in
 order). Options are shuffled except those marked `fixed`; true/false keeps True, False;
 matching and ordering choices are reshuffled per form. Everything derives from a seed made of
-course, term, module and version (or `--seed`), so the same inputs give the same forms.
+course, term, module and version (or `--seed`), so the same inputs give the same forms; the
+course's private `secret` is mixed in (HMAC), so that nobody without it can recompute an order.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 import copy
 import csv
 import hashlib
+import hmac
 import io
+import os
 import random
 import string
 from dataclasses import dataclass
@@ -33,11 +36,36 @@ class Form:
     seed: str
 
 
+SECRET_ENV = "HSCOURSE_SECRET"
+
+
+def course_secret(course: Course) -> str | None:
+    """The private text mixed into every shuffle: the course's or term's `secret`, else the
+    HSCOURSE_SECRET environment variable; None when there is neither."""
+    return course.settings.get("secret") or os.environ.get(SECRET_ENV) or None
+
+
 def base_seed(course: Course, override: str | None = None) -> str:
-    """The seed all forms derive from: --seed, the course's `seed`, or course code and term."""
-    if override is not None:
-        return override
-    return str(course.settings.get("seed", f"{course.settings['code']}|{course.term or ''}"))
+    """The seed all forms derive from: --seed, the course's `seed`, or course code and term;
+    keyed with the course secret when there is one."""
+    public = override if override is not None else str(
+        course.settings.get("seed", f"{course.settings['code']}|{course.term or ''}"))
+    secret = course_secret(course)
+    if secret is None:
+        return public
+    return hmac.new(secret.encode(), public.encode(), hashlib.sha256).hexdigest()
+
+
+def module_seed(course: Course, module: Module, override: str | None = None) -> str:
+    """The seed of one module's quiz: its single quiz's presentation, and its forms."""
+    return f"{base_seed(course, override)}|{module.id}"
+
+
+def shuffles(course: Course) -> bool:
+    """Whether anything printed for students depends on the seed (forms, matching, ordering)."""
+    return int(course.settings.get("versions", 1)) > 1 or any(
+        item["type"] in ("matching", "ordering")
+        for module in course.modules for item in module.data.get("quiz", []))
 
 
 def _rng(*parts: object) -> random.Random:
@@ -97,7 +125,8 @@ def make_form(module: Module, letter: str, seed: str,
     return Form(letter, Module(module.id, data, module.source), f"{seed}|{letter}")
 
 
-def forms_for(course: Course, module: Module, seed: str) -> list[Form]:
+def forms_for(course: Course, module: Module) -> list[Form]:
+    seed = module_seed(course, module)
     count = int(course.settings.get("versions", 1))
     pools = course.version_pools.get(module.id, [])
     return [make_form(module, LETTERS[i], seed, pools) for i in range(count)]

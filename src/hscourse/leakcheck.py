@@ -29,7 +29,9 @@ from typing import Any, Iterator, Mapping
 
 from hscourse.errors import Diagnostic, format_path
 from hscourse.markdown import render_block
-from hscourse.model import Course, all_strings, instructor_only_texts, module_view
+from hscourse.forms import course_secret
+from hscourse.model import (Course, all_strings, instructor_only_texts, module_view,
+                            public_settings)
 from hscourse.output import Output
 
 MIN_CHARS = 12
@@ -95,10 +97,10 @@ class Needles:
 
     def __init__(self, course: Course):
         visible: set[Words] = set()
-        for text in all_strings(course.settings):
+        for text in all_strings(public_settings(course.settings)):
             visible |= _variants(text)
         for module in course.modules:
-            for text in all_strings(module_view(module, "student")):
+            for text in all_strings(module_view(module, "student", "")):
                 visible |= _variants(text)
         visible_text = "\n".join(_joined(v) for v in visible)
         visible_grams = {gram for v in visible for gram in _grams(v)}
@@ -118,6 +120,9 @@ class Needles:
                     for gram in _grams(variant):
                         if gram not in visible_grams and not self.explained(gram):
                             self.grams.setdefault(gram, set()).add(secret)
+        key = course_secret(course)
+        if key:  # the course secret: one whole needle, reported without its text
+            self.whole.setdefault(_joined(words(key)), set()).add(Secret("", key))
 
     def explained(self, gram: Words) -> bool:
         """Whether gram could be student-visible fields printed one after another: the end of
@@ -329,6 +334,10 @@ def find_leaks(course: Course, files: Mapping[Output, bytes]) -> list[Diagnostic
         for secret, where in found.items():
             if len(where) > 1 and where[-1] == CATCH_ALL:
                 where.pop()
+            if not secret.module:
+                out.append(Diagnostic("course.yaml", 0, 0, "secret", f"the course secret "
+                                      f"appears in {entry.path} ({', '.join(where)})"))
+                continue
             module = course.module(secret.module)
             path = _locate(module.data, secret.text) or ()
             line, column = module.source.where(path)

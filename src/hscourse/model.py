@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from hscourse.load import Document
-from hscourse.schema import SCHEMAS, field_schemas, resolve
+from hscourse.schema import SCHEMAS, field_schemas, resolve, secret_settings
 
 Audience = str  # "student" | "instructor"
 AUDIENCES = ("student", "instructor")
@@ -113,20 +113,33 @@ def secret_texts(module: Module) -> set[str]:
     but students see each entry shuffled, and a short answer such as a name may also stand in
     the reading notes: texts that occur anywhere in the student view are not secrets.
     """
-    shown = "\n".join(" ".join(s.split()) for s in all_strings(module_view(module, "student")))
+    shown = "\n".join(" ".join(s.split()) for s in all_strings(module_view(module, "student", "")))
     return {t for t in instructor_only_texts(module.data) if " ".join(t.split()) not in shown}
 
 
+SECRET_SETTINGS = secret_settings(SCHEMAS["course"])
+HIDDEN_SETTINGS = SECRET_SETTINGS | {"seed"}
+
+
+def public_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings anything printed or exported may show: no secret, no seed."""
+    return {k: v for k, v in settings.items() if k not in HIDDEN_SETTINGS}
+
+
 def seeded_order(n: int, *seed_parts: object) -> list[int]:
-    """A reproducible permutation of range(n) that leaves no entry in its own place (so no
-    matching pair stands side by side and no ordering entry is shown where it belongs)."""
+    """A reproducible permutation of range(n), uniformly random among all but the identity.
+
+    A derangement (no entry in its own place) would be easier to guess: with three entries there
+    are only two, so each printed order would halve the key. Only the identity, which would
+    print the key itself, is excluded; the seed's secret part makes the choice unpredictable.
+    """
     rng = random.Random(hashlib.sha256("\x1f".join(map(str, seed_parts)).encode()).hexdigest())
     order = list(range(n))
-    for _ in range(100):
+    while n > 1:
         rng.shuffle(order)
-        if all(i != j for i, j in enumerate(order)):
-            return order
-    return order[1:] + order[:1]  # a rotation is always a derangement
+        if order != sorted(order):
+            break
+    return order
 
 
 def _present(item: dict[str, Any], full: dict[str, Any], seed: str) -> None:
@@ -158,8 +171,9 @@ def answer_key(item: dict[str, Any]) -> str:
     return "See the model answer and rubric"
 
 
-def module_view(module: Module, audience: Audience, seed: str = "") -> dict[str, Any]:
-    """The module's data as the given audience may see it, with presentation fields added."""
+def module_view(module: Module, audience: Audience, seed: str) -> dict[str, Any]:
+    """The module's data as the given audience may see it, with presentation fields added
+    (matching and ordering choices shuffled by seed: see forms.module_seed)."""
     full = module.data
     view = copy.deepcopy(full) if audience == "instructor" else _strip(full, SCHEMAS["module"])
     for item, full_item in zip(view.get("quiz", []), full.get("quiz", [])):

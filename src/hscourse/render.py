@@ -19,9 +19,10 @@ from markupsafe import Markup
 
 from hscourse import __version__
 from hscourse.fonts import template_fonts
-from hscourse.forms import Form
+from hscourse.forms import Form, module_seed
 from hscourse.markdown import render_block, render_inline
-from hscourse.model import LETTERS, AUDIENCES, Course, Module, module_view, total_points
+from hscourse.model import (LETTERS, AUDIENCES, Course, Module, module_view, public_settings,
+                            total_points)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -126,7 +127,7 @@ def render_edition(course: Course, module: Module, edition: Edition,
                    form: Form | None = None) -> str:
     """The complete HTML of one edition of one module (or of one quiz form and its key)."""
     view = module_view(form.module if form else module, edition.audience,
-                       form.seed if form else "")
+                       form.seed if form else module_seed(course, module))
     template = environment(template_folders(course)).get_template(edition.template)
     return template.render(module=view, edition=edition, total_points=total_points(view),
                            when=schedule_line(course.schedule.get(module.id, {})),
@@ -137,7 +138,7 @@ def render_reader(course: Course, edition: Edition) -> str:
     """One document with every module of the course, for one audience."""
     entries = []
     for module in course.modules:
-        view = module_view(module, edition.audience)
+        view = module_view(module, edition.audience, module_seed(course, module))
         entries.append({"module": view, "total_points": total_points(view),
                         "when": schedule_line(course.schedule.get(module.id, {}))})
     template = environment(template_folders(course)).get_template(edition.template)
@@ -158,7 +159,7 @@ def schedule_line(entry: dict[str, Any]) -> str:
 
 def context_extras(course: Course) -> dict[str, Any]:
     """Values every template may use besides the course and module."""
-    return {"course": course.settings, "generator": f"hscourse {__version__}",
+    return {"course": public_settings(course.settings), "generator": f"hscourse {__version__}",
             "term_folder": f"terms/{course.term}" if course.term else "",
             "document_date": course.settings.get("date", ""),
             "large_print": bool(course.settings.get("large_print", False)),

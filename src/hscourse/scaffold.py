@@ -7,6 +7,7 @@ both commands work from an installed wheel, outside this repository.
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import string
 from pathlib import Path
@@ -36,6 +37,10 @@ def init_project(target: Path) -> list[Path]:
     term = target / "terms" / FIRST_TERM
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(source / "course.yaml", target / "course.yaml")
+    with (target / "course.yaml").open("a", encoding="utf-8") as course_file:
+        course_file.write("\n# Private: keeps quiz forms and matching orders unpredictable. Do not "
+                          "publish this line.\n"
+                          f'secret: "{secrets.token_hex(16)}"\n')
     shutil.copytree(source / "modules", target / "modules")
     term.mkdir(parents=True)
     shutil.copy2(SCAFFOLD / "term.yaml", target / "terms" / f"{FIRST_TERM}.yaml")

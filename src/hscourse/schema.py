@@ -145,10 +145,11 @@ ITEM_FIELDS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "matching": ({"pairs": instructor(listing(obj({
         "left": markdown("A prompt in the left column."),
         "right": markdown("Its match; students see the right column shuffled.")},
-        ("left", "right")), "The correct pairs.", 2))}, ("pairs",)),
+        ("left", "right")), "The correct pairs (at least 3: with 2, the printed order "
+                            "would give the key away).", 3))}, ("pairs",)),
     "ordering": ({"correct_order": instructor(listing(
-        markdown("One entry."), "The entries in the correct order; students see them shuffled.",
-        2))}, ("correct_order",)),
+        markdown("One entry."), "The entries in the correct order (at least 3); students see "
+        "them shuffled.", 3))}, ("correct_order",)),
 }
 
 
@@ -224,6 +225,11 @@ COURSE = obj({
                  "description": "How many quiz forms (A, B, C...) to print per module, each "
                                 "shuffled, with its own answer key."},
     "seed": text("Text that seeds the shuffling of quiz forms; change it for new forms."),
+    "secret": text("A private random text mixed into every shuffle, so that no one can work "
+                   "out a form's order (or a matching item's key) from public values. "
+                   "`hscourse init` writes one; keep it out of anything you publish.",
+                   minLength=16, **{"x-secret": True,
+                                    "x-expected": "at least 16 characters of random text"}),
     "reader": {"type": "boolean",
                "description": "Also build a course reader per audience: one PDF with a cover, "
                               "a table of contents and every module."},
@@ -303,6 +309,11 @@ def resolve(schema: dict[str, Any], value: Any) -> dict[str, Any]:
 
 def is_markdown(schema: dict[str, Any]) -> bool:
     return schema.get("x-format") == "markdown"
+
+
+def secret_settings(schema: dict[str, Any]) -> frozenset[str]:
+    """Settings never printed, exported or handed to a template (`x-secret`)."""
+    return frozenset(k for k, v in schema.get("properties", {}).items() if v.get("x-secret"))
 
 
 def field_schemas(schema: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:

@@ -75,6 +75,9 @@ def _messages(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
         choices = ", ".join(str(v) for v in value)
         hint = did_you_mean(instance, value) if isinstance(instance, str) else ""
         yield doc.diagnostic(path, f"expected one of {choices}; got {describe(instance)}{hint}")
+    elif kind == "minLength" and value > 1:
+        yield doc.diagnostic(path, f"expected {expected or f'at least {value} characters'}, "
+                                   f"got {len(instance)} characters")
     elif kind == "minLength":
         yield doc.diagnostic(path, "must not be empty")
     elif kind == "minItems":

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.markdown import render_block, render_inline
+from hscourse.forms import module_seed
 from hscourse.model import Course, Module, module_view
 
 Item = dict[str, Any]
@@ -65,7 +66,7 @@ def quiz_items(course: Course) -> Iterator[tuple[Module, dict[str, Any], list[tu
     before its prompt: an LMS question stands alone, so it must carry what it asks about.
     """
     for module in course.modules:
-        view = module_view(module, "instructor")
+        view = module_view(module, "instructor", module_seed(course, module))
         stimuli = {s["id"]: s for s in view.get("stimuli", [])}
         items = []
         for index, item in enumerate(view.get("quiz", [])):

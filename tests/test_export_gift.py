@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lms.courses import EXAMPLE, REPO, edited_example
+from lms.courses import EXAMPLE, PNG_1PX, REPO, edited_example
 from lms.readers import parse_gift
 
 from hscourse.errors import ContentError
@@ -74,7 +74,7 @@ def test_what_gift_cannot_carry_is_named_and_strict_refuses() -> None:
 
 
 def test_items_with_images_are_skipped(tmp_path: Path) -> None:
-    course = edited_example(tmp_path, {"prompt": "![A map](map.png)"}, b"png")
+    course = edited_example(tmp_path, {"prompt": "![A map](map.png)"}, PNG_1PX)
     text, warnings = export_gift(load_course(course))
     assert "ex-q1" not in text.decode()
     assert any("'ex-q1' (single_choice) skipped: GIFT cannot carry images" in w.message

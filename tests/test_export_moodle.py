@@ -6,7 +6,7 @@ import base64
 from pathlib import Path
 
 import pytest
-from lms.courses import EXAMPLE, REPO, edited_example
+from lms.courses import EXAMPLE, PNG_1PX, REPO, edited_example
 from lms.readers import moodle_problems
 from lxml import etree
 
@@ -87,23 +87,12 @@ def test_markdown_becomes_html_and_text_is_escaped(tmp_path: Path) -> None:
 
 
 def test_images_are_embedded_as_files(tmp_path: Path) -> None:
-    png = b"\x89PNG\r\n\x1a\nfake"
+    png = PNG_1PX
     course = edited_example(tmp_path, {"prompt": "Look: ![A map](map.png)"}, png)
     q1 = questions(export_moodle(load_course(course))[0])["ex-q1"]
     assert '<img src="@@PLUGINFILE@@/map.png" alt="A map"' in q1.findtext("questiontext/text")
     file = q1.find("questiontext/file")
     assert file.get("name") == "map.png" and base64.b64decode(file.text) == png
-
-
-def test_too_few_pairs_for_moodle_is_skipped_with_a_warning(tmp_path: Path) -> None:
-    course = edited_example(tmp_path, {"type": "matching", "options": None, "pairs": [
-        {"left": "a", "right": "b"}, {"left": "c", "right": "d"}]})
-    xml, warnings = export_moodle(load_course(course))
-    assert "ex-q1" not in questions(xml)
-    assert any("'ex-q1' (matching) skipped: Moodle needs at least 3 pairs" in w.message
-               for w in warnings)
-    with pytest.raises(ContentError, match="ex-q1"):
-        export_moodle(load_course(course), strict=True)
 
 
 def test_an_item_carries_its_stimulus(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from lms.courses import EXAMPLE, REPO, edited_example
+from lms.courses import EXAMPLE, PNG_1PX, REPO, edited_example
 from lms.readers import FIXTURES, qti_errors
 from lxml import etree
 
@@ -75,9 +75,9 @@ def test_canvas_question_types_points_and_feedback() -> None:
 
 
 def test_images_are_packaged(tmp_path: Path) -> None:
-    course = edited_example(tmp_path, {"prompt": "![A map](map.png)"}, b"png bytes")
+    course = edited_example(tmp_path, {"prompt": "![A map](map.png)"}, PNG_1PX)
     files = unzip(export_qti(load_course(course))[0])
-    assert files["web_resources/example/map.png"] == b"png bytes"
+    assert files["web_resources/example/map.png"] == PNG_1PX
     (xml,) = assessments(files).values()
     assert b"$IMS-CC-FILEBASE$/example/map.png" in xml
     assert qti_errors(xml) == []

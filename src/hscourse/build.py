@@ -120,7 +120,8 @@ def build(root: Path, dist: Path | None = None, progress: Progress | None = None
 
         course = prepare(root, term, options)
         context = Context(course.root, term.resolve() if term else None,
-                          course.settings.get("date"), options.leak_check)
+                          course.settings.get("date"), options.leak_check,
+                          bool(course.settings.get("allow_hard_links")))
         files, rendered = render_pdfs(course, documents(course), dist, options, renderer,
                                       context, progress)
     files.update(data_files(course))

@@ -18,7 +18,7 @@ from hscourse.forms import forms_for, key_csv, version_map_csv
 from hscourse.model import Course, Module
 from hscourse.output import Output, read_manifest, sha256
 from hscourse.render import EDITIONS, KEY, READERS, render_edition, render_reader
-from hscourse.workers import Context, Renderer, worker_count
+from hscourse.workers import Context, Job, Renderer, worker_count
 
 if TYPE_CHECKING:
     from hscourse.build import Options
@@ -34,6 +34,7 @@ class Document:
     entry: Output
     html: str
     source: str
+    folders: tuple[str, ...]
     key: str = ""
 
 
@@ -42,22 +43,33 @@ def _entry(path: str, audience: str, kind: str, module: str | None,
     return Output(path, audience, kind, module or "", "", version)
 
 
+def asset_folders(course: Course) -> tuple[str, ...]:
+    """Folders every document may read besides its modules': the instructor's templates and
+    the term's folder (a logo, say)."""
+    folders = ["templates"]
+    if course.term:
+        folders.append(f"terms/{course.term}")
+    return tuple(folders)
+
+
 def module_documents(course: Course, module: Module) -> Iterable[Document]:
     """Every PDF of one module: handout, guide, and the quiz (or its forms and their keys)."""
     source = module.source.file
+    folders = (f"modules/{module.id}", *asset_folders(course))
     versions = int(course.settings.get("versions", 1))
     for edition in EDITIONS:
         if edition.kind == "quiz" and versions > 1:
             continue
         yield Document(_entry(edition.path(module.id), edition.audience, edition.kind,
-                              module.id), render_edition(course, module, edition), source)
+                              module.id), render_edition(course, module, edition), source,
+                       folders)
     if versions > 1:
         quiz = next(e for e in EDITIONS if e.kind == "quiz")
         for form in forms_for(course, module):
             for edition in (quiz, KEY):
                 yield Document(_entry(edition.path(module.id, form.letter), edition.audience,
                                       edition.kind, module.id, form.letter),
-                               render_edition(course, module, edition, form), source)
+                               render_edition(course, module, edition, form), source, folders)
 
 
 def data_files(course: Course) -> dict[Output, bytes]:
@@ -81,8 +93,9 @@ def data_files(course: Course) -> dict[Output, bytes]:
 def documents(course: Course) -> list[Document]:
     docs = [d for m in course.modules for d in module_documents(course, m)]
     if course.settings.get("reader"):
+        folders = (*(f"modules/{m.id}" for m in course.modules), *asset_folders(course))
         docs += [Document(_entry(e.path(None), e.audience, "reader", None),
-                          render_reader(course, e), "course.yaml") for e in READERS]
+                          render_reader(course, e), "course.yaml", folders) for e in READERS]
     return docs
 
 
@@ -117,7 +130,7 @@ def _reusable(dist: Path, previous: dict[str, Output], doc: Document) -> bytes |
 def _render(course: Course, docs: list[Document], renderer: Renderer, context: Context,
             progress: Progress | None) -> dict[str, bytes]:
     """PDF bytes by output path; every render or leak-check problem raised at once."""
-    results = renderer.render([(d.entry.path, d.html, d.entry.audience == "student")
+    results = renderer.render([Job(d.entry.path, d.html, d.entry.audience == "student", d.folders)
                                for d in docs], context, course, progress)
     if progress:
         progress(len(docs), len(docs), "")
@@ -137,7 +150,8 @@ def render_all(course: Course, options: "Options | None" = None, term: Path | No
     if options.seed is not None:
         course.settings["seed"] = options.seed
     docs = documents(course)
-    context = Context(course.root, term, course.settings.get("date"), options.leak_check)
+    context = Context(course.root, term, course.settings.get("date"), options.leak_check,
+                      bool(course.settings.get("allow_hard_links")))
     with Renderer(worker_count(options.jobs)) as renderer:
         pdfs = _render(course, docs, renderer, context, progress)
     return {replace(d.entry, sha256=sha256(pdfs[d.entry.path])): pdfs[d.entry.path]

@@ -17,6 +17,7 @@ occur in student-visible text are dropped.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import shutil
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any, Iterator, Mapping
 
+from hscourse.assets import local_image_paths
 from hscourse.errors import Diagnostic, format_path
 from hscourse.markdown import render_block
 from hscourse.forms import course_secret
@@ -70,6 +72,13 @@ def _grams(seq: Words) -> Iterator[Words]:
 
 def _joined(seq: Words) -> str:
     return " " + " ".join(seq) + " "
+
+
+def _locate_image(data: Any, text: str) -> tuple[object, ...] | None:
+    """Where an instructor-only image ('image NAME') is referenced in the module."""
+    if not text.startswith("image "):
+        return None
+    return next((where for where, name in local_image_paths(data) if name == text[6:]), None)
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,7 @@ class Needles:
         key = course_secret(course)
         if key:  # the course secret: one whole needle, reported without its text
             self.whole.setdefault(_joined(words(key)), set()).add(Secret("", key))
+        self.images = instructor_images(course)
 
     def explained(self, gram: Words) -> bool:
         """Whether gram could be student-visible fields printed one after another: the end of
@@ -151,6 +161,53 @@ class Needles:
                 if gram in self.grams:
                     hits |= self.grams[gram]
         return hits
+
+
+def pixels_digest(image: Any) -> str:
+    """A digest of an image's pixels (RGB, alpha dropped): the same for a PNG file and for the
+    image stream WeasyPrint wrote from it, whatever their encodings."""
+    rgb = image.convert("RGB")
+    return hashlib.sha256(f"{rgb.size}".encode() + rgb.tobytes()).hexdigest()
+
+
+def instructor_images(course: Course) -> dict[str, Secret]:
+    """Pixel digests of raster images that only instructor-only fields show, by digest.
+
+    Such an image is an answer too (a labelled map, a worked solution), so a student PDF that
+    holds its pixels leaks it, wherever the image came from."""
+    from PIL import Image
+
+    out: dict[str, Secret] = {}
+    for module in course.modules:
+        shown = {name for _, name in local_image_paths(module_view(module, "student", ""))}
+        folder = course.root / "modules" / module.id
+        for where, name in local_image_paths(module.data):
+            if name in shown or name.lower().endswith(".svg"):
+                continue
+            try:
+                with Image.open(folder / name) as image:
+                    out[pixels_digest(image)] = Secret(module.id, f"image {name}")
+            except OSError:
+                continue  # validation has reported it
+    return out
+
+
+def image_leaks(data: bytes, images: dict[str, Secret]) -> set[Secret]:
+    """The instructor-only images whose pixels some image of this PDF holds."""
+    import pikepdf
+    from pikepdf import PdfImage
+
+    found: set[Secret] = set()
+    with pikepdf.open(BytesIO(data)) as pdf:
+        for obj in pdf.objects:
+            if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image":
+                try:
+                    digest = pixels_digest(PdfImage(obj).as_pil_image())
+                except Exception:  # an image pikepdf cannot decode is not one of ours
+                    continue
+                if digest in images:
+                    found.add(images[digest])
+    return found
 
 
 def _decode(data: bytes) -> str:
@@ -331,6 +388,9 @@ def find_leaks(course: Course, files: Mapping[Output, bytes]) -> list[Diagnostic
             for channel, text in channels.items():
                 for secret in needles.found_in(text):
                     found.setdefault(secret, []).append(channel)
+        if needles.images and data.startswith(b"%PDF"):
+            for secret in image_leaks(data, needles.images):
+                found.setdefault(secret, []).append("images")
         for secret, where in found.items():
             if len(where) > 1 and where[-1] == CATCH_ALL:
                 where.pop()
@@ -339,10 +399,12 @@ def find_leaks(course: Course, files: Mapping[Output, bytes]) -> list[Diagnostic
                                       f"appears in {entry.path} ({', '.join(where)})"))
                 continue
             module = course.module(secret.module)
-            path = _locate(module.data, secret.text) or ()
+            path = _locate_image(module.data, secret.text) or _locate(module.data,
+                                                                       secret.text) or ()
             line, column = module.source.where(path)
             shown = secret.text if len(secret.text) <= 60 else secret.text[:57] + "..."
+            what = (f"an image only instructor-only fields show ({shown[6:]})"
+                    if where == ["images"] else f"instructor-only text {shown!r}")
             out.append(Diagnostic(module.source.file, line, column, format_path(path),
-                                  f"instructor-only text appears in {entry.path} "
-                                  f"({', '.join(where)}): {shown!r}"))
+                                  f"{what} appears in {entry.path} ({', '.join(where)})"))
     return sorted(out)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import mimetypes
 import os
-import stat
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date as Date, datetime, timezone
@@ -52,10 +51,13 @@ def _shown(url: str, root: Path) -> str:
     return url[len(prefix):] if url.startswith(prefix) else url[:200]
 
 
-def check_reference(url: str, root: Path) -> tuple[Path | None, str]:
+def check_reference(url: str, root: Path, folders: tuple[str, ...] = ()
+                    ) -> tuple[Path | None, str]:
     """Decide whether a URL may be read: (local path or None for data:, reason if refused).
 
-    root must be resolved. Percent-escapes are decoded before the path is resolved, so
+    root must be resolved; with folders (paths relative to root), only files inside them may be
+    read: a module's document reads its own module folder and the instructor's template and
+    term folders, never another module's files. Percent-escapes are decoded before the path is resolved, so
     `%2e%2e/` climbs like `../` does and is caught by the same containment check.
     """
     parts = urlsplit(url)
@@ -69,33 +71,36 @@ def check_reference(url: str, root: Path) -> tuple[Path | None, str]:
                       if scheme else "not an absolute URL")
     if parts.netloc not in ("", "localhost"):
         return None, f"a file URL on another host ({parts.netloc}) is not allowed"
-    try:
-        real = Path(unquote(parts.path)).resolve(strict=True)
-    except (OSError, RuntimeError, ValueError):
-        return None, "no such file in the course folder"
+    path = unquote(parts.path)
+    if "\0" in path:
+        return None, "a NUL character in the path"
+    # Lexical: symbolic links are not followed here, and read_course_file refuses them.
+    real = Path(os.path.normpath(path))
     if not real.is_relative_to(root):
         return None, "outside the course folder"
     inside = real.relative_to(root).parts
+    if not inside:
+        return None, "not a file"
     if any(part.startswith(".") for part in inside) or inside[:1] == OUTPUT_FOLDERS:
         return None, "hidden files and build outputs cannot be used"
+    if folders and not any(real.is_relative_to(root / folder) for folder in folders):
+        return None, "outside this module's folder (a module may use only its own files)"
     return real, ""
 
 
-def read_regular(path: Path, limit: int = MAX_LOCAL_FILE) -> bytes:
-    """The bytes of a regular file of at most limit bytes; OSError otherwise.
+def read_course_file(root: Path, path: Path, allow_links: bool = False) -> bytes:
+    """The bytes of a course file, read through descriptors from the course folder down with
+    O_NOFOLLOW (assets.read_in_folder): no symbolic link, even one swapped in after
+    check_reference, a FIFO, a device or a hard-linked file is read."""
+    from hscourse.assets import read_in_folder
 
-    The file is opened first and checked through its descriptor, so a file swapped for a pipe
-    or device after the path check is still refused (O_NONBLOCK keeps a pipe from hanging).
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    with os.fdopen(os.open(path, flags), "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError("not a regular file")
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise OSError(f"larger than {limit // (1024 * 1024)} MiB")
-    return data
+    try:
+        return read_in_folder(root, path.relative_to(root).as_posix(), MAX_LOCAL_FILE,
+                              allow_links)
+    except FileNotFoundError:
+        raise OSError("no such file in the course folder") from None
+    except OSError as exc:
+        raise
 
 
 def _fetcher_class() -> type:
@@ -104,15 +109,17 @@ def _fetcher_class() -> type:
     class RestrictedFetcher(URLFetcher):
         """Reads course files itself and lets urllib handle data: URLs only."""
 
-        def __init__(self, root: Path, log: FetchLog):
+        def __init__(self, root: Path, log: FetchLog, folders: tuple[str, ...],
+                     allow_links: bool):
             super().__init__(allowed_protocols=("data",), allow_redirects=False)
-            self.root, self.log = root, log
+            self.root, self.log, self.folders = root, log, folders
+            self.allow_links = allow_links
 
         def fetch(self, url: str, headers: Any = None) -> Any:
-            path, reason = check_reference(url, self.root)
+            path, reason = check_reference(url, self.root, self.folders)
             if not reason and path is not None:
                 try:
-                    body = read_regular(path)
+                    body = read_course_file(self.root, path, self.allow_links)
                 except OSError as exc:
                     reason = str(exc.strerror or exc)
             if reason:
@@ -178,7 +185,8 @@ def _fixed_epoch(epoch: int) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = old
 
 
-def link_problems(links: list[tuple[str, str]], root: Path) -> list[str]:
+def link_problems(links: list[tuple[str, str]], root: Path, folders: tuple[str, ...] = ()
+                  ) -> list[str]:
     """Refusals for (type, target) links that point at anything but the web, mail or the course."""
     out = []
     for kind, target in links:
@@ -187,7 +195,7 @@ def link_problems(links: list[tuple[str, str]], root: Path) -> list[str]:
         scheme = urlsplit(target).scheme.lower()
         if kind == "external" and scheme in LINK_SCHEMES:
             continue
-        path, reason = check_reference(target, root)
+        path, reason = check_reference(target, root, folders)
         if not reason and path is None:
             reason = "data: URLs cannot be links"
         if reason:
@@ -196,12 +204,14 @@ def link_problems(links: list[tuple[str, str]], root: Path) -> list[str]:
 
 
 def write_pdf(html: str, root: Path, *, variant: str | None = "pdf/ua-1",
-              date: str | None = None) -> bytes:
+              date: str | None = None, folders: tuple[str, ...] = (),
+              allow_links: bool = False) -> bytes:
     """Render HTML (whose relative references resolve against root) to PDF bytes.
 
     The default variant is PDF/UA-1: a tagged PDF with its language and title, for screen
     readers. date (YYYY-MM-DD, the course date) fixes the font timestamps and, when the HTML
-    names no document date, the PDF's dates; SOURCE_DATE_EPOCH overrides it. Without either the
+    names no document date, the PDF's dates; SOURCE_DATE_EPOCH overrides it. folders, when
+    given, are the only parts of root the document may read (see check_reference). Without either the
     PDF carries no date at all, so identical inputs always give identical bytes.
     """
     from weasyprint import HTML
@@ -211,10 +221,10 @@ def write_pdf(html: str, root: Path, *, variant: str | None = "pdf/ua-1",
     epoch = source_date_epoch(date)
     stamp_dates = bool(date) or "SOURCE_DATE_EPOCH" in os.environ
     with _collecting(log), _fixed_epoch(epoch):
-        fetcher = _fetcher_class()(root, log)
+        fetcher = _fetcher_class()(root, log, folders, allow_links)
         document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher).render()
         links = [(kind, target) for page in document.pages for kind, target, *_ in page.links]
-        refused_links = link_problems(links, root)
+        refused_links = link_problems(links, root, folders)
         if document.metadata.created is None and stamp_dates:
             stamp = datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             document.metadata.created = document.metadata.modified = stamp

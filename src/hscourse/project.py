@@ -36,7 +36,7 @@ def available_modules(root: Path) -> list[str]:
 
 
 def load_module(root: Path, listed_in: Document, where: tuple[object, ...], module_id: str,
-                problems: list[Diagnostic]) -> Module | None:
+                problems: list[Diagnostic], allow_links: bool = False) -> Module | None:
     """Load and validate one module; `listed_in`/`where` locate the reference to it."""
     path = module_path(root, module_id)
     display = path.relative_to(root).as_posix()
@@ -49,7 +49,7 @@ def load_module(root: Path, listed_in: Document, where: tuple[object, ...], modu
         return None
     found, invalid = invalid_paths(doc, "module")
     if () not in invalid:
-        found += module_errors(doc, module_id, invalid)
+        found += module_errors(doc, module_id, invalid, path.parent, allow_links)
     problems.extend(found)
     return None if found else Module(module_id, doc.data, doc)
 
@@ -81,7 +81,8 @@ def load_course(root: Path) -> Course:
         seen.add(module_id)
         if not re.fullmatch(ID_PATTERN, module_id):
             continue  # the schema has reported it; never build a path from it
-        module = load_module(root, course, ("modules", index), module_id, problems)
+        module = load_module(root, course, ("modules", index), module_id, problems,
+                             course.data.get("allow_hard_links") is True)
         if module is not None:
             modules.append(module)
     problems.extend(course_id_errors([(m.source, m.data) for m in modules]))
@@ -98,7 +99,8 @@ def check_unlisted(course: Course) -> list[str]:
     listed = {m.id for m in course.modules}
     unlisted = [m for m in available_modules(course.root) if m not in listed]
     problems: list[Diagnostic] = []
-    modules = [load_module(course.root, course.sources[0], ("modules",), m, problems)
+    modules = [load_module(course.root, course.sources[0], ("modules",), m, problems,
+                           bool(course.settings.get("allow_hard_links")))
                for m in unlisted]
     problems.extend(course_id_errors([(m.source, m.data) for m in course.modules + modules
                                       if m is not None]))

@@ -98,7 +98,8 @@ class _Resolver:
                 self.error(("schedule", i, "module"), f"module {module_id!r} is scheduled twice")
                 continue
             module = loaded.get(module_id) or load_module(
-                self.root, self.doc, ("schedule", i, "module"), module_id, self.problems)
+                self.root, self.doc, ("schedule", i, "module"), module_id, self.problems,
+                bool(self.settings.get("allow_hard_links")))
             if module is not None:
                 out.append(module)
         return out

@@ -230,6 +230,10 @@ COURSE = obj({
                    "`hscourse init` writes one; keep it out of anything you publish.",
                    minLength=16, **{"x-secret": True,
                                     "x-expected": "at least 16 characters of random text"}),
+    "allow_hard_links": {"type": "boolean",
+                         "description": "Allow images with more than one hard link (refused "
+                                        "by default: a hard link can bring in a file from "
+                                        "outside the course)."},
     "reader": {"type": "boolean",
                "description": "Also build a course reader per audience: one PDF with a cover, "
                               "a table of contents and every module."},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+from pathlib import Path
 from collections import Counter
 from functools import lru_cache
 from typing import Any, Iterable, Iterator
@@ -15,6 +16,7 @@ from typing import Any, Iterable, Iterator
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from hscourse.assets import image_problem, local_image_paths
 from hscourse.errors import Diagnostic, did_you_mean
 from hscourse.load import Document
 from hscourse.markdown import parse_markdown
@@ -158,10 +160,22 @@ def check_item(doc: Document, i: int, item: dict[str, Any],
                                  f"but the item is worth {item['points']:g}")
 
 
+def asset_errors(doc: Document, folder: Path, allow_links: bool = False) -> list[Diagnostic]:
+    """Every local image in the module's Markdown must be a usable file in its folder."""
+    out = []
+    for where, name in local_image_paths(doc.data):
+        problem = image_problem(folder, name, allow_links)
+        if problem:
+            out.append(doc.diagnostic(where, problem))
+    return out
+
+
 def module_errors(doc: Document, folder_id: str,
-                  invalid: frozenset[tuple[object, ...]] = frozenset()) -> list[Diagnostic]:
+                  invalid: frozenset[tuple[object, ...]] = frozenset(),
+                  folder: Path | None = None, allow_links: bool = False) -> list[Diagnostic]:
     """Rules a schema cannot state. Parts listed in `invalid` (paths that failed the schema)
-    are skipped, so that schema and rule errors of one file are all reported in one run."""
+    are skipped, so that schema and rule errors of one file are all reported in one run.
+    With the module's folder, its images are checked too (assets)."""
     data = doc.data
 
     def ok(*path: object) -> bool:
@@ -172,7 +186,10 @@ def module_errors(doc: Document, folder_id: str,
         out.append(doc.diagnostic(("id",), f"the id must match the folder name {folder_id!r}, "
                                            f"got {data['id']!r}"))
     out.extend(markdown_errors(doc))
-    out.extend(reference_errors(doc))
+    refused = list(reference_errors(doc))
+    out.extend(refused)
+    if folder is not None and not refused:
+        out.extend(asset_errors(doc, folder, allow_links))
     readings = data.get("readings") if ok("readings") else None
     reading_ids = [r["id"] for r in readings or []]
     for dup in _duplicates(reading_ids):

@@ -18,7 +18,7 @@ import signal
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Union
+from typing import Callable, NamedTuple, Union
 
 from hscourse.errors import Diagnostic
 from hscourse.model import Course
@@ -36,9 +36,18 @@ class Context:
     term: Path | None
     date: str | None
     leak_check: bool
+    allow_links: bool = False
 
 
-Job = tuple[str, str, bool]  # output path, HTML, whether students read it
+class Job(NamedTuple):
+    """One document to render: its output path, HTML, whether students read it, and the
+    folders (relative to the course) it may read files from."""
+
+    path: str
+    html: str
+    student: bool
+    folders: tuple[str, ...]
+
 
 _COURSES: dict[tuple[Path, Path | None], Course] = {}
 
@@ -75,27 +84,26 @@ def _course(context: Context) -> Course:
 def _render_pdf(job: Job, context: Context) -> Result:
     from hscourse.pdf import RenderError, write_pdf
 
-    path, html, _ = job
     try:
-        return write_pdf(html, context.root, date=context.date)
+        return write_pdf(job.html, context.root, date=context.date, folders=job.folders,
+                         allow_links=context.allow_links)
     except RenderError as exc:
-        return [Diagnostic("", 0, 0, "", f"{path}: {exc}")]
+        return [Diagnostic("", 0, 0, "", f"{job.path}: {exc}")]
 
 
 def _check(job: Job, result: Result, context: Context) -> Result:
     """The leak check of a freshly rendered student PDF: the PDF, or what leaked."""
-    path, _, student = job
-    if not (student and context.leak_check and isinstance(result, bytes)):
+    if not (job.student and context.leak_check and isinstance(result, bytes)):
         return result
     from hscourse.leakcheck import find_leaks
 
-    leaks = find_leaks(_course(context), {Output(path, "student", "pdf", "", ""): result})
+    leaks = find_leaks(_course(context), {Output(job.path, "student", "pdf", "", ""): result})
     return leaks or result
 
 
 def render_one(job: Job, context: Context) -> tuple[str, Result]:
     """Render one document and leak-check it (what a worker process does with a job)."""
-    return job[0], _check(job, _render_pdf(job, context), context)
+    return job.path, _check(job, _render_pdf(job, context), context)
 
 
 def worker_count(requested: int | None) -> int:
@@ -134,14 +142,14 @@ class Renderer:
             try:
                 for done, job in enumerate(jobs):
                     if progress:
-                        progress(done, total, job[0])
+                        progress(done, total, job.path)
                     path, results[path] = render_one(job, context)
             finally:
                 gc.unfreeze()
             return results
         # Longest first (HTML length stands in for rendering time), so that no worker is left
         # with one long guide at the end while the others wait.
-        ordered = sorted(jobs, key=lambda job: len(job[1]), reverse=True)
+        ordered = sorted(jobs, key=lambda job: len(job.html), reverse=True)
         futures: list[Future[tuple[str, Result]]] = [
             self.pool.submit(render_one, job, context) for job in ordered]
         for done, future in enumerate(as_completed(futures)):

@@ -13,6 +13,12 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "tests" / "fixtures" / "course"
 
 
+# A real 1x1 PNG: images are checked (readable, within the pixel budget) before any render.
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
 def edited_example(tmp_path: Path, change: dict[str, Any], image: bytes | None = None,
                    module: dict[str, Any] | None = None) -> Path:
     """A copy of the example course with its first quiz item changed (a None value removes

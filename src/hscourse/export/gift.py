@@ -17,7 +17,6 @@ from hscourse.export.common import (Item, Warnings, has_local_image, item_texts,
                                     quiz_items)
 from hscourse.model import Course, Module
 
-MIN_MATCHING_PAIRS = 3
 _SPECIAL = "~=#{}:"
 
 
@@ -71,10 +70,6 @@ def _answer_lines(item: Item, module: Module, index: int, warnings: Warnings) ->
                                     "GIFT has no grader information")
         return []
     if kind == "matching":
-        if len(item["pairs"]) < MIN_MATCHING_PAIRS:
-            warnings.add(module, index, f"skipped: Moodle needs at least {MIN_MATCHING_PAIRS} "
-                                        f"pairs in a matching question")
-            return None
         if any("->" in p["left"] or "->" in plain_text(p["right"]) for p in item["pairs"]):
             warnings.add(module, index, "skipped: GIFT cannot carry '->' inside a pair")
             return None

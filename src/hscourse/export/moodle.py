@@ -19,7 +19,6 @@ from hscourse.export.common import (Images, Item, Warnings, grader_info_markdown
                                     points_text, quiz_items, xml_text)
 from hscourse.model import Course, Module
 
-MIN_MATCHING_PAIRS = 3
 
 
 def _fraction(value: float) -> str:
@@ -123,11 +122,6 @@ def _item(bank: ET.Element, item: Item, module_dir: Path, warnings: Warnings, mo
         _html(question, "responsetemplate", "", module_dir)
         return question
     if kind == "matching":
-        if len(item["pairs"]) < MIN_MATCHING_PAIRS:
-            warnings.add(module, index, f"skipped: Moodle needs at least {MIN_MATCHING_PAIRS} "
-                                        f"pairs in a matching question, it has "
-                                        f"{len(item['pairs'])}")
-            return None
         question = _question(bank, "matching", item, module_dir)
         _simple(question, "shuffleanswers", "true")
         for pair in item["pairs"]:

@@ -1,3 +1,3 @@
-from hscourse.cli import main
+from hscourse.cli import run
 
-main()
+run()

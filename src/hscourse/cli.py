@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 problems in the course content, 2 a usage error.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -13,7 +14,13 @@ from typing import Any, Callable
 import click
 
 from hscourse import __version__
-from hscourse.errors import ContentError
+from hscourse.errors import ContentError, printable
+
+def echo(message: str, err: bool = False) -> None:
+    """Print a line with control characters escaped: messages quote course files, and no text
+    from a file may move the cursor, erase a line or recolour the terminal."""
+    click.echo(printable(message), err=err)
+
 
 project_option = click.option(
     "--project", "-p", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
@@ -40,9 +47,9 @@ def reports_content_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except ContentError as exc:
             for diagnostic in exc.diagnostics:
-                click.echo(f"error: {diagnostic}", err=True)
+                echo(f"error: {diagnostic}", err=True)
             count = len(exc.diagnostics)
-            click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.",
+            echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.",
                        err=True)
             sys.exit(1)
 
@@ -73,7 +80,7 @@ class ProgressDisplay:
             return
         if not self.interactive:
             if current:
-                click.echo(f"[{done + 1}/{total}] {current}")
+                echo(f"[{done + 1}/{total}] {current}")
             return
         if self.bar is None:
             self.bar = click.progressbar(length=total, label="Rendering",
@@ -114,10 +121,10 @@ def build(project: Path, term: Path | None, jobs: int | None, force: bool, seed:
     result = run_build(project, progress=ProgressDisplay(quiet), term=term_path(project, term),
                        options=options)
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
     if not quiet:
         made = len(result.rendered)
-        click.echo(f"{len(result.outputs)} outputs in {result.dist} "
+        echo(f"{len(result.outputs)} outputs in {result.dist} "
                    f"({made} rendered, {len(result.outputs) - made} unchanged); "
                    "see manifest.json")
 
@@ -133,11 +140,11 @@ def check(project: Path, term: Path | None) -> None:
 
     course = load_resolved(project, term_path(project, term))
     for module_id in check_unlisted(course):
-        click.echo(f"note: modules/{module_id} is valid but not taught: add it to the modules "
+        echo(f"note: modules/{module_id} is valid but not taught: add it to the modules "
                    "in course.yaml or to a term's schedule")
     items = sum(len(m.data.get("quiz", [])) for m in course.modules)
     n = len(course.modules)
-    click.echo(f"OK: {n} module{'s' if n != 1 else ''}, {items} quiz items, no problems found.")
+    echo(f"OK: {n} module{'s' if n != 1 else ''}, {items} quiz items, no problems found.")
 
 
 @main.command()
@@ -150,7 +157,7 @@ def schema(kind: str) -> None:
     """
     from hscourse.schema import SCHEMAS
 
-    click.echo(json.dumps(SCHEMAS[kind], indent=2, ensure_ascii=False))
+    echo(json.dumps(SCHEMAS[kind], indent=2, ensure_ascii=False))
 
 
 @main.command()
@@ -169,7 +176,7 @@ def config(project: Path, term: Path | None, explain: bool) -> None:
     width = max(len(name) for name, _, _ in rows)
     for name, value, origin in rows:
         line = f"{name:<{width}}  {value}"
-        click.echo(f"{line}    ({origin})" if explain and origin else line)
+        echo(f"{line}    ({origin})" if explain and origin else line)
 
 
 @main.command()
@@ -184,7 +191,7 @@ def diff(project: Path, term_a: Path, term_b: Path) -> None:
 
     lines = differences(load_resolved(project, term_path(project, term_a)),
                         load_resolved(project, term_path(project, term_b)))
-    click.echo("\n".join(lines) if lines else "The two terms are the same.")
+    echo("\n".join(lines) if lines else "The two terms are the same.")
 
 
 @main.command()
@@ -195,7 +202,7 @@ def init(directory: Path) -> None:
     from hscourse.scaffold import FIRST_TERM, init_project
 
     files = init_project(directory)
-    click.echo(f"Created {len(files)} files in {directory}. Next:\n"
+    echo(f"Created {len(files)} files in {directory}. Next:\n"
                f"  cd {directory}\n  hscourse build --term terms/{FIRST_TERM}.yaml\n"
                f"and read {directory / 'README.md'} to make the course your own.")
 
@@ -209,7 +216,7 @@ def new_module(project: Path, module_id: str) -> None:
     from hscourse.scaffold import new_module as create
 
     path = create(project, module_id)
-    click.echo(f"Created {path}. Fill it in, run `hscourse check`, then add {module_id} to the "
+    echo(f"Created {path}. Fill it in, run `hscourse check`, then add {module_id} to the "
                "modules in course.yaml (or to a term's schedule).")
 
 
@@ -245,9 +252,9 @@ def export(project: Path, term: Path | None, fmt: str, audience: str, strict: bo
 
         data, warnings = export_one(course, fmt, strict)
         for warning in warnings:
-            click.echo(f"warning: {warning}", err=True)
+            echo(f"warning: {warning}", err=True)
     if output is None:
-        click.echo(data.decode("utf-8"), nl=False)
+        echo(data.decode("utf-8"), nl=False)
     else:
         from hscourse.output import write_atomic
 
@@ -269,9 +276,21 @@ def import_(source: Path, output: Path) -> None:
 
     written, result = import_bank(source, output)
     for note in result.notes:
-        click.echo(f"warning: {note}", err=True)
-    click.echo(f"Wrote {written} with {len(result.items)} quiz items.")
+        echo(f"warning: {note}", err=True)
+    echo(f"Wrote {written} with {len(result.items)} quiz items.")
     if result.todo:
-        click.echo("Fill in the placeholders (they start with 'TO DO'): "
+        echo("Fill in the placeholders (they start with 'TO DO'): "
                    + ", ".join(result.todo))
-    click.echo(f"Then add {output.resolve().name!r} to the modules in course.yaml.")
+    echo(f"Then add {output.resolve().name!r} to the modules in course.yaml.")
+
+
+def run() -> None:
+    """The console entry point: `main`, with any unexpected failure reported in one line."""
+    try:
+        main(standalone_mode=True)
+    except Exception as exc:  # a bug: say so plainly instead of a traceback
+        if os.environ.get("HSCOURSE_DEBUG"):
+            raise
+        echo(f"error: hscourse failed unexpectedly ({type(exc).__name__}: {exc}); nothing was "
+             "written. Please report it; HSCOURSE_DEBUG=1 shows the details.", err=True)
+        sys.exit(70)

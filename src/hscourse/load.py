@@ -34,6 +34,19 @@ _NULL = {"", "~", "null"}
 _BOOL = {"true": True, "false": False}
 _PLAIN_TAGS = {None, "!"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Written as escapes in quoted strings ("\x1b", "\u202e", "\0"), these would reach terminals
+# and PDFs: control characters (tab and line breaks aside) and the bidirectional overrides and
+# isolates that can make text read differently from how it is stored ("Trojan Source").
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def control_problem(text: str) -> str:
+    """Why a value holds a character that is not allowed, or ''."""
+    bad = _CONTROL.search(text)
+    if bad is None:
+        return ""
+    return (f"character U+{ord(bad.group()):04X} is not allowed (control and "
+            "text-direction characters are refused); remove it")
 
 try:  # libyaml's parser is several times faster; the pure-Python one behaves the same.
     _Loader: type = yaml.CSafeLoader
@@ -158,6 +171,9 @@ class _Builder:
             self.error(event.start_mark, path, "anchors and tags are not allowed on keys")
             raise _Stop
         key = _plain_scalar(event.value) if _is_plain(event) else event.value
+        if isinstance(key, str) and control_problem(key):
+            self.error(event.start_mark, path, control_problem(key))
+            raise _Stop
         if not isinstance(key, str):
             self.error(event.start_mark, path, f"a key must be text, got {key!r}; quote it")
             key = str(key)
@@ -203,6 +219,8 @@ class _Builder:
         self.doc.values[path] = position
         if isinstance(event, yaml.ScalarEvent):
             value = _plain_scalar(event.value) if _is_plain(event) else event.value
+            if isinstance(value, str) and control_problem(value):
+                self.error(event.start_mark, path, control_problem(value))
             self.attach(value, event.start_mark)
             return
         if len(self.stack) >= MAX_DEPTH:

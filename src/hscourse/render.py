@@ -2,8 +2,11 @@
 
 Templates are looked up in the project's `templates/` folder first, then in the ones shipped
 with hscourse. An override can extend the template it replaces through the `builtin/` prefix:
-`{% extends "builtin/handout.html.j2" %}`. Autoescaping is on, undefined variables are errors,
-and content is only ever passed to templates as data, never compiled as a template.
+`{% extends "builtin/handout.html.j2" %}`. Templates run in Jinja2's immutable sandbox (no
+attribute starting with `_`, no method that changes data, no Python globals: an override cannot
+run commands, read files or walk to objects it was not given); autoescaping is on, undefined
+variables are errors, and content is only ever passed to templates as data, never compiled as a
+template. A student edition's template is given the student view only.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
 from hscourse import __version__
+from hscourse.errors import ContentError, Diagnostic
 from hscourse.fonts import template_fonts
 from hscourse.forms import Form, module_seed
 from hscourse.markdown import render_block, render_inline
@@ -91,8 +96,9 @@ def _environment(search_path: tuple[Path, ...], listing: object) -> jinja2.Envir
         *(jinja2.FileSystemLoader(str(p)) for p in search_path),
         builtin,
     ])
-    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = ImmutableSandboxedEnvironment(
+        loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+        lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["md"] = _module_relative(render_block)
     env.filters["md_inline"] = _module_relative(render_inline)
     env.filters["letter"] = lambda i: LETTERS[i]
@@ -128,8 +134,8 @@ def render_edition(course: Course, module: Module, edition: Edition,
     """The complete HTML of one edition of one module (or of one quiz form and its key)."""
     view = module_view(form.module if form else module, edition.audience,
                        form.seed if form else module_seed(course, module))
-    template = environment(template_folders(course)).get_template(edition.template)
-    return template.render(module=view, edition=edition, total_points=total_points(view),
+    return render_template(course, edition.template, module=view, edition=edition,
+                           total_points=total_points(view),
                            when=schedule_line(course.schedule.get(module.id, {})),
                            form=form.letter if form else "", **context_extras(course))
 
@@ -141,9 +147,43 @@ def render_reader(course: Course, edition: Edition) -> str:
         view = module_view(module, edition.audience, module_seed(course, module))
         entries.append({"module": view, "total_points": total_points(view),
                         "when": schedule_line(course.schedule.get(module.id, {}))})
-    template = environment(template_folders(course)).get_template(edition.template)
-    return template.render(entries=entries, edition=edition, body=READER_BODY[edition.audience],
+    return render_template(course, edition.template, entries=entries, edition=edition,
+                           body=READER_BODY[edition.audience],
                            form="", **context_extras(course))
+
+
+def render_template(owner: Course, name: str, **values: Any) -> str:
+    """Render a template of the owner course, turning any template error into a ContentError
+    naming the template file and line (never a traceback)."""
+    try:
+        return environment(template_folders(owner)).get_template(name).render(**values)
+    except jinja2.TemplateError as exc:
+        raise ContentError([template_diagnostic(exc, owner.root)]) from None
+
+
+def template_diagnostic(exc: jinja2.TemplateError, root: Path) -> Diagnostic:
+    """Where a template failed (its file and line) and why, with what to do."""
+    filename, line = getattr(exc, "filename", None), getattr(exc, "lineno", None) or 0
+    trace = exc.__traceback__
+    while trace is not None:  # Jinja rewrites frames to point at template lines
+        if trace.tb_frame.f_code.co_filename.endswith(".j2"):
+            filename, line = trace.tb_frame.f_code.co_filename, trace.tb_lineno
+        trace = trace.tb_next
+    shown = str(filename or name_of(exc))
+    if Path(shown).is_absolute() and Path(shown).is_relative_to(root):
+        shown = Path(shown).relative_to(root).as_posix()
+    elif Path(shown).is_absolute():
+        shown = f"(built-in) {Path(shown).name}"
+    if isinstance(exc, SecurityError):
+        why = (f"{exc}: templates run in a sandbox and may use only the values they are given "
+               "(course, module, edition...)")
+    else:
+        why = f"template error: {exc}"
+    return Diagnostic(shown, line, 0, "", why)
+
+
+def name_of(exc: jinja2.TemplateError) -> str:
+    return getattr(exc, "name", None) or "a template"
 
 
 def schedule_line(entry: dict[str, Any]) -> str:

@@ -65,14 +65,14 @@ def test_publish_failure_part_way_changes_nothing(tmp_path: Path,
     before = snapshot(dist)
     real_stage, calls = output._stage, []
 
-    def stage_then_fail(target: Path, data: bytes) -> str:
+    def stage_then_fail(target: Path, data: bytes, mode: int = 0o644) -> str:
         calls.append(target)
         if len(calls) == 2:
-            raise OSError("disk full")
-        return real_stage(target, data)
+            raise OSError(28, "No space left on device")
+        return real_stage(target, data, mode)
 
     monkeypatch.setattr(output, "_stage", stage_then_fail)
-    with pytest.raises(OSError):
+    with pytest.raises(output.OutputError, match="No space left on device; nothing was changed"):
         publish(dist, {entry("student/a.pdf", b"A2"): b"A2", entry("student/b.pdf", b"B2"): b"B2"})
     assert snapshot(dist) == before
     assert temporaries(dist) == []
@@ -84,7 +84,7 @@ def test_publish_replaces_removes_stale_and_cleans_temporaries(tmp_path: Path) -
     leftover = dist / "student" / f"{output.TEMP_PREFIX}a.pdf.x1{output.TEMP_SUFFIX}"
     leftover.write_bytes(b"from a killed build")
     publish(dist, {entry("student/a.pdf", b"A2"): b"A2"})
-    assert snapshot(dist).keys() == {"student/a.pdf", MANIFEST}
+    assert snapshot(dist).keys() == {"student/a.pdf", MANIFEST, output.STATE}
     assert [o.path for o in read_manifest(dist)] == ["student/a.pdf"]
     assert temporaries(dist) == []
 

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Callable
 
 from hscourse import stamp
 from hscourse.errors import ContentError, Diagnostic
-from hscourse.output import Output, publish, read_inputs_stamp, read_manifest
+from hscourse.paths import term_id_problem
+from hscourse.output import (Output, OutputError, dist_lock, publish, read_inputs_stamp,
+                             read_manifest, remove_stale_temporaries, verify)
 
 if TYPE_CHECKING:
     from hscourse.model import Course
@@ -70,15 +72,12 @@ def default_dist(root: Path, term: Path | None) -> Path:
 
 
 def up_to_date(dist: Path, inputs: str) -> list[Output] | None:
-    """The previous outputs when the last build read exactly these inputs and they are all
-    still there, untouched (same size); None when there is work to do."""
+    """The previous outputs when the last build read exactly these inputs and every one of
+    them is still there as the manifest lists it (output.verify); None when there is work."""
     if read_inputs_stamp(dist) != inputs:
         return None
     previous = read_manifest(dist)
-    for entry in previous:
-        if entry.input is not None and not (dist / entry.path).is_file():
-            return None
-    return previous
+    return previous if previous and verify(dist, previous) else None
 
 
 def check_student_files(course: "Course", files: dict[Output, bytes]) -> None:
@@ -107,12 +106,25 @@ def secret_warnings(course: "Course") -> list[Diagnostic]:
 
 def build(root: Path, dist: Path | None = None, progress: Progress | None = None,
           term: Path | None = None, options: Options = Options()) -> BuildResult:
-    """Build every document of the course at root (as taught in term) into dist."""
+    """Build every document of the course at root (as taught in term) into dist, holding
+    dist/'s lock: a second build into the same folder stops with a message."""
+    if term is not None and term_id_problem(term):
+        raise ContentError([Diagnostic(str(term), 0, 0, "", term_id_problem(term))])
     dist = (dist or default_dist(root, term)).resolve()
-    inputs = stamp.inputs(root, term, options.stamp())
-    previous = None if options.force else up_to_date(dist, inputs)
-    if previous is not None:
-        return BuildResult(dist, previous, [])
+    try:
+        with dist_lock(dist):
+            remove_stale_temporaries(dist)
+            inputs = stamp.inputs(root, term, options.stamp())
+            previous = None if options.force else up_to_date(dist, inputs)
+            if previous is not None:
+                return BuildResult(dist, previous, [])
+            return _build(root, dist, progress, term, options, inputs)
+    except OutputError as exc:
+        raise ContentError([Diagnostic(str(dist), 0, 0, "", str(exc))]) from None
+
+
+def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
+           options: Options, inputs: str) -> BuildResult:
     from hscourse.workers import Context, Renderer, worker_count
 
     with Renderer(worker_count(options.jobs)) as renderer:

@@ -56,9 +56,9 @@ def module_documents(course: Course, module: Module) -> Iterable[Document]:
     """Every PDF of one module: handout, guide, and the quiz (or its forms and their keys)."""
     source = module.source.file
     folders = (f"modules/{module.id}", *asset_folders(course))
-    versions = int(course.settings.get("versions", 1))
+    versions = int(course.settings.get("versions", 1)) if module.data.get("quiz") else 0
     for edition in EDITIONS:
-        if edition.kind == "quiz" and versions > 1:
+        if edition.kind == "quiz" and versions != 1:
             continue
         yield Document(_entry(edition.path(module.id), edition.audience, edition.kind,
                               module.id), render_edition(course, module, edition), source,
@@ -78,6 +78,8 @@ def data_files(course: Course) -> dict[Output, bytes]:
     if int(course.settings.get("versions", 1)) < 2:
         return files
     for module in course.modules:
+        if not module.data.get("quiz"):
+            continue
         forms = forms_for(course, module)
         for form in forms:
             data = key_csv(form)
@@ -115,10 +117,14 @@ def _input_key(html: str, context: str) -> str:
     return hashlib.sha256(f"{context}\n{html}".encode()).hexdigest()
 
 
-def _reusable(dist: Path, previous: dict[str, Output], doc: Document) -> bytes | None:
-    """The PDF a previous build made from the same input, if it is still there intact."""
+def _reusable(dist: Path, previous: dict[str, Output], doc: Document, leak_check: bool
+              ) -> bytes | None:
+    """The PDF a previous build made from the same input, if it is still there intact and,
+    for a student PDF when the leak check is on, it passed the leak check when it was made."""
     old = previous.get(doc.entry.path)
     if old is None or old.input != doc.key:
+        return None
+    if leak_check and doc.entry.audience == "student" and not old.checked:
         return None
     try:
         data = (dist / old.path).read_bytes()
@@ -166,11 +172,12 @@ def render_pdfs(course: Course, docs: list[Document], dist: Path, options: Optio
     previous = {} if options.force else {o.path: o for o in read_manifest(dist)}
     environment = fingerprint(course)
     docs = [replace(d, key=_input_key(d.html, environment)) for d in docs]
-    reused = {d.entry.path: _reusable(dist, previous, d) for d in docs}
+    reused = {d.entry.path: _reusable(dist, previous, d, options.leak_check) for d in docs}
     todo = [d for d in docs if reused[d.entry.path] is None]
     fresh = _render(course, todo, renderer, context, progress)
     out: dict[Output, bytes] = {}
     for doc in docs:
         data = reused[doc.entry.path] or fresh[doc.entry.path]
-        out[replace(doc.entry, sha256=sha256(data), input=doc.key)] = data
+        checked = True if options.leak_check and doc.entry.audience == "student" else None
+        out[replace(doc.entry, sha256=sha256(data), input=doc.key, checked=checked)] = data
     return out, [d.entry.path for d in todo]

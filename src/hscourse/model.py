@@ -176,6 +176,9 @@ def module_view(module: Module, audience: Audience, seed: str) -> dict[str, Any]
     (matching and ordering choices shuffled by seed: see forms.module_seed)."""
     full = module.data
     view = copy.deepcopy(full) if audience == "instructor" else _strip(full, SCHEMAS["module"])
+    for key, field_schema in SCHEMAS["module"]["properties"].items():
+        if "default" in field_schema and key not in view:  # optional parts may be absent
+            view[key] = copy.deepcopy(field_schema["default"])
     for item, full_item in zip(view.get("quiz", []), full.get("quiz", [])):
         _present(item, full_item, seed)
         if audience == "instructor":

@@ -1,5 +1,10 @@
 """Writing into dist/: atomic files, an all-or-nothing publish, the manifest, reproducible zips.
 
+Instructor files are private (0600 in 0700 folders: keys, guides and grades are for the
+instructor's account alone); student files are 0644. A build holds a lock on dist/ while it
+runs, so two builds never interleave; a no-op build checks every output against the manifest
+(size and modification time first, the SHA-256 when they differ).
+
 Every file is written to a temporary file in its own folder, flushed, and renamed into place,
 so readers never see part of a file. `publish` stages every new file first, and only then renames
 them all and writes the manifest last, with SIGINT/SIGTERM/SIGHUP held back while it does, so a
@@ -26,6 +31,9 @@ from typing import Iterable, Iterator, Mapping
 from hscourse.paths import inside, unsafe_relative_path
 
 MANIFEST = "manifest.json"
+STATE = ".hscourse-state.json"  # size and mtime of each output: the no-op build's fast path
+LOCK = ".hscourse.lock"
+PRIVATE_FILE, PRIVATE_FOLDER, PUBLIC_FILE = 0o600, 0o700, 0o644
 TEMP_PREFIX, TEMP_SUFFIX = ".hscourse-", ".tmp"
 DEFERRED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
                          if hasattr(signal, name))
@@ -43,6 +51,7 @@ class Output:
     sha256: str
     version: str | None = None
     input: str | None = None  # hash of what the file was made from, for incremental builds
+    checked: bool | None = None  # a student file that passed the leak check when it was made
 
     def __post_init__(self) -> None:
         problem = unsafe_relative_path(self.path)
@@ -55,16 +64,34 @@ def _temp_for(target: Path) -> tuple[int, str]:
                             dir=target.parent)
 
 
-def _stage(target: Path, data: bytes) -> str:
-    """Write data to a flushed, synced temporary file (mode 0644) beside target; its path."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+class OutputError(Exception):
+    """dist/ cannot be written as it is (a link inside it, a full disk, another build)."""
+
+
+def _folders(dist: Path, target: Path, private: bool) -> None:
+    """Create target's folders below dist (0700 for instructor outputs), refusing links."""
+    relative = target.parent.relative_to(dist)
+    folder = dist
+    for part in relative.parts:
+        folder = folder / part
+        if folder.is_symlink():
+            raise OutputError(f"{folder} is a symbolic link; hscourse writes only into real "
+                              f"folders inside {dist.name}/: remove the link and build again")
+        if not folder.is_dir():
+            folder.mkdir(mode=PRIVATE_FOLDER if private else 0o755)
+        if private:
+            os.chmod(folder, PRIVATE_FOLDER)
+
+
+def _stage(target: Path, data: bytes, mode: int = PUBLIC_FILE) -> str:
+    """Write data to a flushed, synced temporary file (with mode) beside target; its path."""
     fd, tmp = _temp_for(target)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -85,9 +112,10 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(target: Path, data: bytes) -> None:
+def write_atomic(target: Path, data: bytes, mode: int = PUBLIC_FILE) -> None:
     """Write data to target so that readers see the old file or the new one, never a part."""
-    tmp = _stage(target, data)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _stage(target, data, mode)
     try:
         os.replace(tmp, target)
     except BaseException:
@@ -117,29 +145,70 @@ def remove_stale_temporaries(dist: Path) -> None:
                 stale.unlink(missing_ok=True)
 
 
+@contextmanager
+def dist_lock(dist: Path) -> Iterator[None]:
+    """Hold dist/'s lock for a whole build; a second build stops with a clear message."""
+    import fcntl
+
+    if dist.is_symlink():
+        raise OutputError(f"{dist} is a symbolic link; build into a real folder")
+    dist.mkdir(parents=True, exist_ok=True)
+    fd = os.open(dist / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(f"another hscourse build is writing to {dist}; wait for it to "
+                              "finish, then build again") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _mode(entry: Output) -> int:
+    return PUBLIC_FILE if entry.audience == "student" else PRIVATE_FILE
+
+
+def _stage_all(dist: Path, files: Mapping[Output, bytes], previous: list[Output],
+               inputs: str | None) -> list[tuple[str, Path]]:
+    staged: list[tuple[str, Path]] = []
+    state = _read_state(dist)
+    try:
+        unchanged = {(o.path, o.sha256) for o in previous}
+        for entry, data in sorted(files.items(), key=lambda item: item[0].path):
+            _folders(dist, dist / entry.path, entry.audience != "student")
+            target = inside(dist, entry.path)
+            if target.is_symlink():
+                raise OutputError(f"{target} is a symbolic link; remove it and build again")
+            if (entry.path, entry.sha256) in unchanged and _intact(dist, entry, state):
+                os.chmod(target, _mode(entry))
+                continue  # an incremental build: the file there is already this one
+            staged.append((_stage(target, data, _mode(entry)), target))
+        manifest = inside(dist, MANIFEST)
+        staged.append((_stage(manifest, manifest_bytes(files, inputs)), manifest))
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    return staged
+
+
 def publish(dist: Path, files: Mapping[Output, bytes], inputs: str | None = None) -> None:
     """Replace the outputs in dist/ with files, all or nothing, and write the manifest last.
 
     Outputs the previous manifest listed and this build did not make are removed afterwards.
+    A disk that fills up, or a link inside dist/, stops the publish with an OutputError before
+    anything is renamed.
     """
     dist.mkdir(parents=True, exist_ok=True)
     previous = read_manifest(dist)
     remove_stale_temporaries(dist)
-    staged: list[tuple[str, Path]] = []
     with deferred_signals():
         try:
-            unchanged = {(o.path, o.sha256) for o in previous}
-            for entry, data in sorted(files.items(), key=lambda item: item[0].path):
-                target = inside(dist, entry.path)
-                if (entry.path, entry.sha256) in unchanged and target.is_file():
-                    continue  # an incremental build: the file there is already this one
-                staged.append((_stage(target, data), target))
-            manifest = inside(dist, MANIFEST)
-            staged.append((_stage(manifest, manifest_bytes(files, inputs)), manifest))
-        except BaseException:
-            for tmp, _ in staged:
-                Path(tmp).unlink(missing_ok=True)
-            raise
+            staged = _stage_all(dist, files, previous, inputs)
+        except OSError as exc:
+            raise OutputError(f"could not write into {dist}: {exc.strerror or exc}; nothing "
+                              "was changed") from None
         for tmp, target in staged:
             os.replace(tmp, target)
         for folder in {target.parent for _, target in staged}:
@@ -148,6 +217,44 @@ def publish(dist: Path, files: Mapping[Output, bytes], inputs: str | None = None
     for old in previous:
         if old.path not in current:
             inside(dist, old.path).unlink(missing_ok=True)
+    write_state(dist, files)
+
+
+def _stat_key(path: Path) -> list[int] | None:
+    try:
+        info = path.lstat()
+    except OSError:
+        return None
+    return [info.st_size, info.st_mtime_ns]
+
+
+def write_state(dist: Path, files: Iterable[Output]) -> None:
+    """Record each output's size and mtime: the fast path of `verify`."""
+    state = {o.path: _stat_key(dist / o.path) for o in files}
+    (dist / STATE).write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
+
+
+def _read_state(dist: Path) -> dict[str, object]:
+    try:
+        state = json.loads((dist / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def _intact(dist: Path, entry: Output, state: dict[str, object]) -> bool:
+    """Whether entry's file is in dist/ as listed: the same size and mtime as recorded, or
+    else the same SHA-256 (a file merely touched is still fine)."""
+    path = dist / entry.path
+    if path.is_symlink() or not path.is_file():
+        return False
+    return state.get(entry.path) == _stat_key(path) or sha256(path.read_bytes()) == entry.sha256
+
+
+def verify(dist: Path, outputs: list[Output]) -> bool:
+    """Whether every output is in dist/ exactly as the manifest lists it."""
+    state = _read_state(dist)
+    return all(_intact(dist, entry, state) for entry in outputs)
 
 
 def sha256(data: bytes) -> str:

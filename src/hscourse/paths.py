@@ -10,14 +10,31 @@ which cannot be created or opened as a file there.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
 
-from hscourse.schema import SCHEMAS, field_schemas, is_markdown, resolve
+from hscourse.schema import ID_PATTERN, SCHEMAS, field_schemas, is_markdown, resolve
 
 WINDOWS_RESERVED = ("con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
                     *(f"lpt{i}" for i in range(10)))
+
+
+# Folders a build writes inside dist/: a term of that name would land inside one of them.
+RESERVED_TERM_IDS = ("student", "instructor", "lms", "grades", "site", "large-print")
+
+
+def term_id_problem(term_file: Path) -> str:
+    """Why a term file's name cannot name its output folder dist/<term-id>/, or ''."""
+    name = term_file.stem
+    if not re.fullmatch(ID_PATTERN, name):
+        return (f"the term file's name {term_file.name!r} must be an id (lowercase letters, "
+                "digits and hyphens, e.g. 2027-spring.yaml): it names the output folder")
+    if name in RESERVED_TERM_IDS:
+        return (f"a term cannot be called {name!r}: dist/{name}/ holds other outputs; "
+                "rename the file")
+    return ""
 
 
 def unsafe_relative_path(path: str) -> str:

@@ -17,9 +17,9 @@ from typing import Any
 from hscourse.errors import ContentError, Diagnostic, did_you_mean
 from hscourse.load import Document, load_file
 from hscourse.model import Course, Module
-from hscourse.project import load_module
+from hscourse.project import load_course, load_module
+from hscourse.paths import term_id_problem
 from hscourse.schema import TERM_SETTINGS
-from hscourse.project import load_course
 from hscourse.validate import check_item, course_id_errors, date_errors, invalid_paths
 
 PER_TERM = (*TERM_SETTINGS, "start_date", "section")
@@ -231,5 +231,7 @@ def resolve_term(course: Course, term_file: Path) -> Course:
 
 def load_resolved(root: Path, term_file: Path | None = None) -> Course:
     """Load the course at root, as taught in the given term (or as course.yaml alone)."""
+    if term_file is not None and term_id_problem(term_file):
+        raise ContentError([Diagnostic(str(term_file), 0, 0, "", term_id_problem(term_file))])
     course = load_course(root)
     return course if term_file is None else resolve_term(course, term_file)

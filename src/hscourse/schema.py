@@ -39,8 +39,10 @@ def ident(description: str) -> dict[str, Any]:
     return text(description, pattern=ID_PATTERN, **{"x-expected": ID_HELP})
 
 
-def listing(items: dict[str, Any], description: str, min_items: int = 1) -> dict[str, Any]:
-    return {"type": "array", "items": items, "minItems": min_items, "description": description}
+def listing(items: dict[str, Any], description: str, min_items: int = 1,
+            **extra: Any) -> dict[str, Any]:
+    return {"type": "array", "items": items, "minItems": min_items, "description": description,
+            **extra}
 
 
 def obj(properties: dict[str, Any], required: tuple[str, ...], description: str = ""
@@ -190,14 +192,14 @@ MODULE = obj({
     "advisory": markdown("A content advisory, shown first."),
     "credit": text("Where the module comes from."),
     "readings": listing(READING, "Readings."),
-    "discussion": listing(DISCUSSION, "Discussion questions."),
+    "discussion": listing(DISCUSSION, "Discussion questions.", default=[]),
     "stimuli": listing(obj({
         "id": ident("The stimulus id, unique in the module; quiz items refer to it."),
         "title": text("A heading for the stimulus, e.g. 'Source A'."),
         "text": markdown("The passage, quotation or data table students read."),
         "lang": LANG,
-    }, ("id", "text"), "A stimulus for a linked set of quiz items."), "Stimuli."),
-    "quiz": listing(quiz_item_schema(), "Quiz items."),
+    }, ("id", "text"), "A stimulus for a linked set of quiz items."), "Stimuli.", default=[]),
+    "quiz": listing(quiz_item_schema(), "Quiz items.", default=[]),
     "instructor_notes": instructor(obj({
         "session_plan": listing(obj({"minutes": WHOLE_MINUTES,
                                      "activity": markdown("What happens.")},

@@ -12,16 +12,15 @@ course's private `secret` is mixed in (HMAC), so that nobody without it can reco
 from __future__ import annotations
 
 import copy
-import csv
 import hashlib
 import hmac
-import io
 import os
 import random
 import string
 from dataclasses import dataclass
 from typing import Any
 
+from hscourse.csvfile import csv_bytes
 from hscourse.model import Course, Module, answer_key, module_view
 
 LETTERS = string.ascii_uppercase
@@ -140,18 +139,10 @@ def key_rows(form: Form) -> list[dict[str, Any]]:
             for n, item in enumerate(view.get("quiz", []), start=1)]
 
 
-def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
-
-
 def key_csv(form: Form) -> bytes:
     """version, question number, item id, correct response, points: for grading and scanners."""
     header = ["version", "question", "item", "correct", "points"]
-    return _csv(header, [[row[h] for h in header] for row in key_rows(form)])
+    return csv_bytes(header, [[row[h] for h in header] for row in key_rows(form)])
 
 
 def version_map_csv(forms: list[Form]) -> bytes:
@@ -163,4 +154,4 @@ def version_map_csv(forms: list[Form]) -> bytes:
     for form in forms:  # items only a form's pool draw or a term overlay brought in
         items += [i for i in numbers[form.letter] if i not in items]
     header = ["item"] + [form.letter for form in forms]
-    return _csv(header, [[i] + [numbers[f.letter].get(i, "") for f in forms] for i in items])
+    return csv_bytes(header, [[i] + [numbers[f.letter].get(i, "") for f in forms] for i in items])

@@ -7,9 +7,7 @@ ordering keys against the shuffled columns the student quiz shows. CSV carries e
 
 from __future__ import annotations
 
-import csv
-import io
-
+from hscourse.csvfile import csv_bytes
 from hscourse.errors import Diagnostic
 from hscourse.export.common import points_text, quiz_items
 from hscourse.model import Course
@@ -19,11 +17,6 @@ HEADER = ("item_id", "module", "type", "correct_response", "points")
 
 def export_csv(course: Course, strict: bool = False) -> tuple[bytes, list[Diagnostic]]:
     """The answer key as UTF-8 CSV (with a byte-order mark, so spreadsheets read it as UTF-8)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    for module, _view, items in quiz_items(course):
-        for _index, item in items:
-            writer.writerow((item["id"], module.id, item["type"], item["key"],
-                             points_text(item["points"])))
-    return buffer.getvalue().encode("utf-8-sig"), []
+    rows = [(item["id"], module.id, item["type"], item["key"], points_text(item["points"]))
+            for module, _view, items in quiz_items(course) for _index, item in items]
+    return csv_bytes(HEADER, rows, excel=True), []

@@ -125,15 +125,13 @@ def build(root: Path, dist: Path | None = None, progress: Progress | None = None
 
 def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
            options: Options, inputs: str) -> BuildResult:
-    from hscourse.workers import Context, Renderer, worker_count
+    from hscourse.workers import Renderer, build_context, worker_count
 
     with Renderer(worker_count(options.jobs)) as renderer:
         from hscourse.documents import data_files, documents, render_pdfs
 
         course = prepare(root, term, options)
-        context = Context(course.root, term.resolve() if term else None,
-                          course.settings.get("date"), options.leak_check,
-                          bool(course.settings.get("allow_hard_links")))
+        context = build_context(course, term.resolve() if term else None, options.leak_check)
         files, rendered = render_pdfs(course, documents(course), dist, options, renderer,
                                       context, progress)
     files.update(data_files(course))

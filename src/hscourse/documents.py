@@ -18,7 +18,7 @@ from hscourse.forms import forms_for, key_csv, version_map_csv
 from hscourse.model import Course, Module
 from hscourse.output import Output, read_manifest, sha256
 from hscourse.render import EDITIONS, KEY, READERS, render_edition, render_reader
-from hscourse.workers import Context, Job, Renderer, worker_count
+from hscourse.workers import Context, Job, Renderer, build_context, worker_count
 
 if TYPE_CHECKING:
     from hscourse.build import Options
@@ -156,8 +156,7 @@ def render_all(course: Course, options: "Options | None" = None, term: Path | No
     if options.seed is not None:
         course.settings["seed"] = options.seed
     docs = documents(course)
-    context = Context(course.root, term, course.settings.get("date"), options.leak_check,
-                      bool(course.settings.get("allow_hard_links")))
+    context = build_context(course, term, options.leak_check)
     with Renderer(worker_count(options.jobs)) as renderer:
         pdfs = _render(course, docs, renderer, context, progress)
     return {replace(d.entry, sha256=sha256(pdfs[d.entry.path])): pdfs[d.entry.path]

@@ -236,6 +236,12 @@ COURSE = obj({
                          "description": "Allow images with more than one hard link (refused "
                                         "by default: a hard link can bring in a file from "
                                         "outside the course)."},
+    "render_limits": obj({
+        "seconds": {"type": "number", "exclusiveMinimum": 0,
+                    "description": "Longest a document may take to render (default 120)."},
+        "memory_mb": {"type": "integer", "minimum": 64,
+                      "description": "Memory a render may use, in MB (default 1536)."},
+    }, (), "Bounds on each document's render, so that no content can hang a build."),
     "reader": {"type": "boolean",
                "description": "Also build a course reader per audience: one PDF with a cover, "
                               "a table of contents and every module."},

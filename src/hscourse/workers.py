@@ -14,11 +14,14 @@ import gc
 import ctypes.util
 import multiprocessing
 import os
+import resource
 import signal
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, NamedTuple, Union
+from typing import Callable, Iterator, NamedTuple, Union
 
 from hscourse.errors import Diagnostic
 from hscourse.model import Course
@@ -26,6 +29,11 @@ from hscourse.output import Output
 
 Result = Union[bytes, list[Diagnostic]]
 PR_SET_PDEATHSIG = 1
+DEFAULT_SECONDS, DEFAULT_MEMORY_MB = 120.0, 1536
+
+
+class RenderLimit(Exception):
+    """A render ran past its time limit."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,8 @@ class Context:
     date: str | None
     leak_check: bool
     allow_links: bool = False
+    seconds: float = DEFAULT_SECONDS  # per document, render and leak check together
+    memory_mb: int = DEFAULT_MEMORY_MB  # heap a render may add to the process
 
 
 class Job(NamedTuple):
@@ -50,6 +60,15 @@ class Job(NamedTuple):
 
 
 _COURSES: dict[tuple[Path, Path | None], Course] = {}
+
+
+def build_context(course: Course, term: Path | None, leak_check: bool) -> Context:
+    """The context of a build of course: its folder, date, checks and render limits."""
+    limits = course.settings.get("render_limits", {})
+    return Context(course.root, term, course.settings.get("date"), leak_check,
+                   bool(course.settings.get("allow_hard_links")),
+                   float(limits.get("seconds", DEFAULT_SECONDS)),
+                   int(limits.get("memory_mb", DEFAULT_MEMORY_MB)))
 
 
 def _die_with_parent() -> None:
@@ -101,9 +120,74 @@ def _check(job: Job, result: Result, context: Context) -> Result:
     return leaks or result
 
 
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise RenderLimit in this (main) thread after seconds; elsewhere no limit."""
+    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise RenderLimit
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _data_in_use() -> int:
+    """This process's data segment (heap and private mappings), in bytes."""
+    try:
+        with open(f"/proc/{os.getpid()}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+@contextmanager
+def _memory_limit(megabytes: int) -> Iterator[None]:
+    """Let the process's data grow by at most megabytes while rendering (RLIMIT_DATA, so a
+    runaway render fails with MemoryError instead of exhausting the machine)."""
+    current = _data_in_use()
+    if megabytes <= 0 or not current:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    limit = current + megabytes * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+
+
+def _bounded(job: Job, context: Context) -> Result:
+    """Render and check one job within the context's time and memory limits."""
+    try:
+        with _time_limit(context.seconds), _memory_limit(context.memory_mb):
+            return _check(job, _render_pdf(job, context), context)
+    except RenderLimit:
+        why = (f"took longer than {context.seconds:g} s; simplify the content (a very large "
+               "table or image?) or raise `render_limits: {seconds: ...}` in course.yaml")
+    except MemoryError:
+        gc.collect()
+        why = (f"needed more than {context.memory_mb} MB; simplify the content (a very large "
+               "table or image?) or raise `render_limits: {memory_mb: ...}` in course.yaml")
+    return [Diagnostic("", 0, 0, "", f"{job.path}: the render {why}")]
+
+
 def render_one(job: Job, context: Context) -> tuple[str, Result]:
     """Render one document and leak-check it (what a worker process does with a job)."""
-    return job.path, _check(job, _render_pdf(job, context), context)
+    return job.path, _bounded(job, context)
 
 
 def worker_count(requested: int | None) -> int:

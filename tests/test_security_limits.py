@@ -1,0 +1,46 @@
+"""Finding 10 of the second security pass: every render is bounded in time and memory.
+
+A 306 KB Markdown table used to take 392 s and 2.8 GB. Each document now renders under a time
+and a memory limit (`render_limits` in course.yaml; 120 s and 1536 MB by default), and a render
+that passes one fails the build naming the document, instead of hanging the machine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE, copy_course, replace_once
+from hscourse.build import Options, build
+from hscourse.errors import ContentError
+
+
+def big_table_course(tmp_path: Path, limits: str) -> Path:
+    root = copy_course(EXAMPLE, tmp_path / "course")
+    columns, rows = 30, 400
+    table = ["| " + " | ".join(f"h{c}" for c in range(columns)) + " |",
+             "|" + "---|" * columns]
+    table += ["| " + " | ".join(f"cell {r} {c} words" for c in range(columns)) + " |"
+              for r in range(rows)]
+    notes = "    notes: |\n" + "".join(f"      {line}\n" for line in table)
+    replace_once(root / "modules/example/module.yaml",
+                 "    notes: A white paper published in Beijing.\n", notes)
+    with (root / "course.yaml").open("a", encoding="utf-8") as f:
+        f.write(f"render_limits: {limits}\n")
+    return root
+
+
+@pytest.mark.parametrize("limits, message", [
+    ("{seconds: 0.5}", "the render took longer than 0.5 s; simplify the content"),
+    ("{memory_mb: 64}", "the render needed more than 64 MB; simplify the content"),
+])
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_render_past_its_limit_fails_naming_the_document(tmp_path: Path, limits: str,
+                                                           message: str, jobs: int) -> None:
+    root = big_table_course(tmp_path, limits)
+    with pytest.raises(ContentError) as caught:
+        build(root, options=Options(jobs=jobs))
+    text = str(caught.value)
+    assert "student/example-handout.pdf: " + message in text, text
+    assert not (root / "dist/manifest.json").exists()

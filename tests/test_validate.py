@@ -40,7 +40,7 @@ def test_five_planted_mistakes_are_all_reported_with_their_lines() -> None:
 
 def test_the_example_and_shipped_courses_are_valid() -> None:
     assert [m.id for m in load_course(REPO / "tests/fixtures/course").modules] == ["example"]
-    assert len(load_course(REPO).modules) == 4
+    assert len(load_course(REPO).modules) == 5
 
 
 def test_missing_required_field(example_course: Path) -> None:

@@ -75,6 +75,8 @@ def test_markdown_references_include_ones_rendering_drops() -> None:
     ("link", "#readings", True),
     ("link", "//evil.example/x", False),
     ("link", "ftp://example.org/", False),
+    ("link", "notes.pdf", False),
+    ("link", "modules/example/data.csv", False),
 ])
 def test_reference_rules(kind: str, url: str, ok: bool) -> None:
     assert (reference_problem(kind, url) == "") is ok

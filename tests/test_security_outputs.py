@@ -131,3 +131,24 @@ def test_term_names_cannot_leave_or_enter_dist_folders(tmp_path: Path, name: str
     result = CliRunner().invoke(main, ["build", "-q", "-p", str(root), "-t", str(term)])
     assert result.exit_code == 1 and message in result.output
     assert not (root / "dist").exists() and not (root / "student").exists()
+
+
+@pytest.mark.parametrize("args, mode", [(["--format", "moodle"], 0o600),
+                                        (["--format", "json", "--audience", "student"], 0o640)])
+def test_export_files_follow_the_umask_and_keep_answers_private(tmp_path: Path, args: list[str],
+                                                                mode: int) -> None:
+    import os
+
+    old = os.umask(0o027)
+    try:
+        out = tmp_path / "bank.out"
+        result = CliRunner().invoke(main, ["export", "-p", str(EXAMPLE), *args, "-o", str(out)])
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(out.stat().st_mode) == mode
+
+
+def test_export_to_standard_output_works(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["export", "-p", str(EXAMPLE), "--format", "gift"])
+    assert result.exit_code == 0 and "::ex-q1::" in result.output

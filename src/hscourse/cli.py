@@ -16,10 +16,10 @@ import click
 from hscourse import __version__
 from hscourse.errors import ContentError, printable
 
-def echo(message: str, err: bool = False) -> None:
+def echo(message: str, err: bool = False, nl: bool = True) -> None:
     """Print a line with control characters escaped: messages quote course files, and no text
     from a file may move the cursor, erase a line or recolour the terminal."""
-    click.echo(printable(message), err=err)
+    click.echo(printable(message), err=err, nl=nl)
 
 
 project_option = click.option(
@@ -256,9 +256,10 @@ def export(project: Path, term: Path | None, fmt: str, audience: str, strict: bo
     if output is None:
         echo(data.decode("utf-8"), nl=False)
     else:
-        from hscourse.output import write_atomic
+        from hscourse.output import PRIVATE_FILE, PUBLIC_FILE, umasked, write_atomic
 
-        write_atomic(output, data)
+        public = fmt == "json" and audience == "student"  # everything else holds answers
+        write_atomic(output, data, umasked(PUBLIC_FILE if public else PRIVATE_FILE))
 
 
 @main.command("import")

@@ -165,6 +165,13 @@ def dist_lock(dist: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def umasked(mode: int) -> int:
+    """mode as the user's umask allows it (a file the user asked for, outside dist/)."""
+    current = os.umask(0)
+    os.umask(current)
+    return mode & ~current
+
+
 def _mode(entry: Output) -> int:
     return PUBLIC_FILE if entry.audience == "student" else PRIVATE_FILE
 

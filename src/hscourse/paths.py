@@ -76,10 +76,13 @@ def reference_problem(kind: str, url: str) -> str:
         return ""
     if kind == "image" and scheme == "data" and url[5:].lower().startswith("image/"):
         return ""
+    if kind == "link":
+        return (f"link address {url[:80]!r}: links may go to the web (https://...), to an "
+                f"e-mail address (mailto:) or to a #place in the document; a link to a file "
+                f"would print this computer's path into the PDF")
     if scheme or parts.netloc:
-        allowed = "http(s), mailto, #places or " if kind == "link" else ""
-        return (f"{kind} address {url[:80]!r}: only {allowed}relative paths to files in the "
-                f"course folder are allowed")
+        return (f"image address {url[:80]!r}: only the names of files beside module.yaml "
+                f"(map.png) or data: images are allowed")
     path = unquote(parts.path)
     if not path or path.startswith(("/", "\\")) or "\\" in path or "\0" in path or any(
             part == ".." for part in PurePosixPath(path).parts):

@@ -6,8 +6,8 @@ reads as an attachment. The RestrictedFetcher allows only regular files inside t
 other scheme, host and path; it never follows a redirect because it never opens a network URL.
 WeasyPrint swallows some refused fetches (inside SVG) and logs to a null handler, so every
 refusal and every ERROR record WeasyPrint logs is collected here and fails the render. Links are
-checked too: a link may point to the web, to an e-mail address, inside the document or to a file
-in the course folder, never elsewhere on the machine.
+checked too: a link may point to the web, to an e-mail address or inside the document, never to
+a file (its link would carry this computer's path).
 
 WeasyPrint is imported only here, and only when a PDF is actually written, so `check` and no-op
 builds never pay for it.
@@ -196,8 +196,9 @@ def link_problems(links: list[tuple[str, str]], root: Path, folders: tuple[str, 
         if kind == "external" and scheme in LINK_SCHEMES:
             continue
         path, reason = check_reference(target, root, folders)
-        if not reason and path is None:
-            reason = "data: URLs cannot be links"
+        if not reason:
+            reason = ("data: URLs cannot be links" if path is None else "a link to a file "
+                      "would print this computer's path into the PDF; link to a web address")
         if reason:
             out.append(f"refused link to {_shown(target, root)} ({reason})")
     return out

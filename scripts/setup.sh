@@ -43,3 +43,22 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
   touch "$stamp"
 fi
+
+# The tests' independent GIFT parser (an npm package), pinned in tests/lms/package.json.
+if [ -f tests/lms/package.json ]; then
+  want=$(sed -n 's/.*"gift-pegjs": *"\([^"]*\)".*/\1/p' tests/lms/package.json)
+  have=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' tests/.node/node_modules/gift-pegjs/package.json 2>/dev/null | head -n 1)
+  if [ "$want" != "$have" ]; then
+    if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    fi
+    if command -v npm >/dev/null 2>&1; then
+      mkdir -p tests/.node
+      cp tests/lms/package.json tests/.node/package.json
+      npm install --prefix tests/.node --no-audit --no-fund --loglevel=error >/dev/null
+    else
+      echo "The tests need Node.js and npm for their GIFT parser: sudo apt-get install -y nodejs npm" >&2
+    fi
+  fi
+fi

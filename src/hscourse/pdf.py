@@ -134,12 +134,19 @@ def _fetcher_class() -> type:
 
 
 class _Collect(logging.Handler):
+    """WeasyPrint's errors, and its warning that a glyph is missing (it would print a box)."""
+
     def __init__(self, log: FetchLog):
-        super().__init__(logging.ERROR)
+        super().__init__(logging.WARNING)
         self.log = log
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.log.errors.append(record.getMessage())
+        message = record.getMessage()
+        if record.levelno >= logging.ERROR:
+            self.log.errors.append(message)
+        elif ".notdef glyph" in message:
+            self.log.errors.append(f"{message}; no installed font has this character: "
+                                   "install a font that does (hscourse check names the package)")
 
 
 @contextmanager
@@ -148,8 +155,8 @@ def _collecting(log: FetchLog) -> Iterator[None]:
     logger = logging.getLogger("weasyprint")
     handler, level = _Collect(log), logger.level
     logger.addHandler(handler)
-    if not logger.isEnabledFor(logging.ERROR):
-        logger.setLevel(logging.ERROR)
+    if not logger.isEnabledFor(logging.WARNING):
+        logger.setLevel(logging.WARNING)
     try:
         yield
     finally:

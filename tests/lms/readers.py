@@ -1,8 +1,9 @@
 """Independent readers for the LMS export tests: none of them is hscourse code.
 
-* GIFT: the npm package gift-pegjs (pinned in package.json), installed on first use into
+* GIFT: the npm package gift-pegjs (pinned in package.json), installed by scripts/setup.sh into
   tests/.node/ (git-ignored) with `npm install --prefix`.
-* QTI: the IMS QTI 1.2 XML schema in ../shared/schemas/qti/, read by xmlschema from local files.
+* QTI: the IMS QTI 1.2 XML schema in tests/vendor/schemas/qti/, read by xmlschema from local
+  files (tests/vendor/README.md says where each file comes from and its licence).
 * Moodle XML: lxml, with Moodle's import rules written out in `moodle_problems`.
 """
 
@@ -18,25 +19,20 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 NODE_DIR = HERE.parent / ".node"
-SHARED = Path("/work/shared") if Path("/work/shared").is_dir() else HERE.parents[2] / "shared"
-QTI_XSD = SHARED / "schemas" / "qti" / "ims_qtiasiv1p2.xsd"
-FIXTURES = SHARED / "fixtures"
+VENDOR = HERE.parent / "vendor"
+QTI_XSD = VENDOR / "schemas" / "qti" / "ims_qtiasiv1p2.xsd"
+FIXTURES = VENDOR / "fixtures"
 MOODLE_FRACTIONS = {100, 90, 83.33333, 80, 75, 70, 66.66667, 60, 50, 40, 33.33333, 30, 25, 20,
                     16.66667, 14.28571, 12.5, 11.11111, 10, 5, 0}
 
 
 @lru_cache(maxsize=1)
 def gift_parser() -> Path:
-    """Install gift-pegjs (once) and return the script that runs it."""
+    """The script that runs gift-pegjs, which scripts/setup.sh installs (`make setup`)."""
     wanted = json.loads((HERE / "package.json").read_text())["dependencies"]["gift-pegjs"]
     installed = NODE_DIR / "node_modules" / "gift-pegjs" / "package.json"
-    if not installed.exists() or json.loads(installed.read_text())["version"] != wanted:
-        npm = shutil.which("npm")
-        assert npm, "npm is needed to install the independent GIFT parser (gift-pegjs)"
-        NODE_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copy(HERE / "package.json", NODE_DIR / "package.json")
-        subprocess.run([npm, "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund",
-                        "--loglevel=error"], check=True, capture_output=True, timeout=300)
+    assert installed.exists() and json.loads(installed.read_text())["version"] == wanted, (
+        f"gift-pegjs {wanted} is not installed in {NODE_DIR}: run `make setup`")
     return HERE / "parse_gift.js"
 
 

@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 from hscourse.paths import markdown_fields, markdown_references
 from hscourse.schema import SCHEMAS
 
+MAX_LOCAL_FILE = 8 * 1024 * 1024  # any one file a document may read
 MAX_PIXELS = 40_000_000  # about 6300 x 6300: far above any page's need at 300 dpi
 MAX_USE_DEPTH = 3
 MAX_SVG_BYTES = 2 * 1024 * 1024
@@ -165,8 +166,6 @@ def svg_problem(data: bytes, folder: Path, name: str) -> str:
 
 def image_problem(folder: Path, name: str, allow_links: bool = False) -> str:
     """Why the image `name` (relative to the module's folder) cannot be used, or ''."""
-    from hscourse.pdf import MAX_LOCAL_FILE
-
     try:
         data = read_in_folder(folder, name, MAX_LOCAL_FILE, allow_links)
     except FileNotFoundError:

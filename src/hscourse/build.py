@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Callable
 from hscourse import stamp
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.paths import term_id_problem
+from hscourse.options import Options
 from hscourse.output import (Output, OutputError, dist_lock, publish, read_inputs_stamp,
                              read_manifest, remove_stale_temporaries, verify)
 
 if TYPE_CHECKING:
+    from hscourse.leakcheck import Needles
     from hscourse.model import Course
 
 Progress = Callable[[int, int, str], None]
@@ -34,22 +36,6 @@ class BuildResult:
     outputs: list[Output]
     rendered: list[str] = field(default_factory=list)  # paths actually rendered this time
     warnings: list[Diagnostic] = field(default_factory=list)  # e.g. items an export skipped
-
-
-@dataclass(frozen=True)
-class Options:
-    """How to build: forced rebuild, worker count, form seed, checks."""
-
-    force: bool = False
-    jobs: int | None = None
-    seed: str | None = None
-    leak_check: bool = True
-    large_print: bool = False
-    strict: bool = False
-
-    def stamp(self) -> str:
-        """The options that change what a build writes (not force or jobs)."""
-        return repr((self.seed, self.leak_check, self.large_print, self.strict))
 
 
 def prepare(root: Path, term: Path | None, options: Options) -> "Course":
@@ -80,13 +66,13 @@ def up_to_date(dist: Path, inputs: str) -> list[Output] | None:
     return previous if previous and verify(dist, previous) else None
 
 
-def check_student_files(course: "Course", files: dict[Output, bytes]) -> None:
+def check_student_files(needles: "Needles", files: dict[Output, bytes]) -> None:
     """Leak-check student files that are not PDFs (the workers check the PDFs)."""
     from hscourse.leakcheck import find_leaks
 
     others = {o: d for o, d in files.items()
               if o.audience == "student" and not o.path.endswith(".pdf")}
-    leaks = find_leaks(course, others) if others else []
+    leaks = find_leaks(needles, others) if others else []
     if leaks:
         raise ContentError(leaks)
 
@@ -142,7 +128,7 @@ def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
         exported, export_warnings = export_outputs(course, options.strict)
         files.update(exported)
         warnings += export_warnings
-    if options.leak_check:
-        check_student_files(course, files)
+    if context.needles is not None:
+        check_student_files(context.needles, files)
     publish(dist, files, inputs)
     return BuildResult(dist, sorted(files, key=lambda o: o.path), rendered, warnings)

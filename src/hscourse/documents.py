@@ -10,18 +10,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import Callable, Iterable
 
 from hscourse import stamp
 from hscourse.errors import ContentError
 from hscourse.forms import forms_for, key_csv, version_map_csv
 from hscourse.model import Course, Module
+from hscourse.options import Options
 from hscourse.output import Output, read_manifest, sha256
 from hscourse.render import EDITIONS, KEY, READERS, render_edition, render_reader
 from hscourse.workers import Context, Job, Renderer, build_context, worker_count
 
-if TYPE_CHECKING:
-    from hscourse.build import Options
 
 Progress = Callable[[int, int, str], None]
 
@@ -137,7 +136,7 @@ def _render(course: Course, docs: list[Document], renderer: Renderer, context: C
             progress: Progress | None) -> dict[str, bytes]:
     """PDF bytes by output path; every render or leak-check problem raised at once."""
     results = renderer.render([Job(d.entry.path, d.html, d.entry.audience == "student", d.folders)
-                               for d in docs], context, course, progress)
+                               for d in docs], context, progress)
     if progress:
         progress(len(docs), len(docs), "")
     problems = [replace(p, file=p.file or d.source) for d in docs
@@ -147,11 +146,9 @@ def _render(course: Course, docs: list[Document], renderer: Renderer, context: C
     return {path: data for path, data in results.items() if isinstance(data, bytes)}
 
 
-def render_all(course: Course, options: "Options | None" = None, term: Path | None = None,
+def render_all(course: Course, options: Options | None = None, term: Path | None = None,
                progress: Progress | None = None) -> dict[Output, bytes]:
     """Every PDF of the course, rendered in memory (nothing is read from or written to dist/)."""
-    from hscourse.build import Options
-
     options = options or Options()
     if options.seed is not None:
         course.settings["seed"] = options.seed

@@ -101,6 +101,16 @@ def _locate(data: Any, text: str, path: tuple[object, ...] = ()) -> tuple[object
     return None
 
 
+def _place(course: Course, secret: Secret) -> tuple[str, int, int, str]:
+    """Where a secret stands: module file, line, column and field (for the message)."""
+    if not secret.module:
+        return ("course.yaml", 0, 0, "secret")
+    module = course.module(secret.module)
+    path = _locate_image(module.data, secret.text) or _locate(module.data, secret.text) or ()
+    line, column = module.source.where(path)
+    return (module.source.file, line, column, format_path(path))
+
+
 class Needles:
     """What to search for: whole short secrets and the word pieces of long ones, by secret."""
 
@@ -133,6 +143,8 @@ class Needles:
         if key:  # the course secret: one whole needle, reported without its text
             self.whole.setdefault(_joined(words(key)), set()).add(Secret("", key))
         self.images = instructor_images(course)
+        secrets = {s for group in (*self.whole.values(), *self.grams.values()) for s in group}
+        self.places = {s: _place(course, s) for s in secrets | set(self.images.values())}
 
     def explained(self, gram: Words) -> bool:
         """Whether gram could be student-visible fields printed one after another: the end of
@@ -352,20 +364,13 @@ def artefact_channels(name: str, data: bytes) -> dict[str, str]:
     return {"file text": _decode(data)}
 
 
-_LAST: list[tuple[Course, Needles]] = []
-
-
-def _needles(course: Course) -> Needles:
-    """The course's needles, kept for the next call: a build checks its PDFs one by one."""
-    if not _LAST or _LAST[0][0] is not course:
-        _LAST[:] = [(course, Needles(course))]
-    return _LAST[0][1]
-
-
-def find_leaks(course: Course, files: Mapping[Output, bytes]) -> list[Diagnostic]:
+def find_leaks(source: Course | Needles, files: Mapping[Output, bytes]) -> list[Diagnostic]:
     """A Diagnostic for each instructor-only text found in a student artefact, naming the
-    module file, line and field it came from, the artefact and the channels; [] when clean."""
-    needles = _needles(course)
+    module file, line and field it came from, the artefact and the channels; [] when clean.
+
+    Render workers are handed the Needles (what to look for, and where each came from), never
+    the course."""
+    needles = source if isinstance(source, Needles) else Needles(source)
     out: list[Diagnostic] = []
     for entry, data in sorted(files.items(), key=lambda item: item[0].path):
         if entry.audience != "student":
@@ -394,17 +399,14 @@ def find_leaks(course: Course, files: Mapping[Output, bytes]) -> list[Diagnostic
         for secret, where in found.items():
             if len(where) > 1 and where[-1] == CATCH_ALL:
                 where.pop()
+            file, line, column, field = needles.places[secret]
             if not secret.module:
-                out.append(Diagnostic("course.yaml", 0, 0, "secret", f"the course secret "
-                                      f"appears in {entry.path} ({', '.join(where)})"))
+                out.append(Diagnostic(file, 0, 0, field, f"the course secret appears in "
+                                                         f"{entry.path} ({', '.join(where)})"))
                 continue
-            module = course.module(secret.module)
-            path = _locate_image(module.data, secret.text) or _locate(module.data,
-                                                                       secret.text) or ()
-            line, column = module.source.where(path)
             shown = secret.text if len(secret.text) <= 60 else secret.text[:57] + "..."
             what = (f"an image only instructor-only fields show ({shown[6:]})"
                     if where == ["images"] else f"instructor-only text {shown!r}")
-            out.append(Diagnostic(module.source.file, line, column, format_path(path),
+            out.append(Diagnostic(file, line, column, field,
                                   f"{what} appears in {entry.path} ({', '.join(where)})"))
     return sorted(out)

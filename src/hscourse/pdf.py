@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
 
+from hscourse.assets import MAX_LOCAL_FILE, read_in_folder
+
 MAX_DATA_URL = 512 * 1024
-MAX_LOCAL_FILE = 8 * 1024 * 1024
 LINK_SCHEMES = ("http", "https", "mailto")
 OUTPUT_FOLDERS = ("dist",)
 
@@ -92,8 +93,6 @@ def read_course_file(root: Path, path: Path, allow_links: bool = False) -> bytes
     """The bytes of a course file, read through descriptors from the course folder down with
     O_NOFOLLOW (assets.read_in_folder): no symbolic link, even one swapped in after
     check_reference, a FIFO, a device or a hard-linked file is read."""
-    from hscourse.assets import read_in_folder
-
     try:
         return read_in_folder(root, path.relative_to(root).as_posix(), MAX_LOCAL_FILE,
                               allow_links)

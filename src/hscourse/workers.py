@@ -21,11 +21,14 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, NamedTuple, Union
+from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Union
 
 from hscourse.errors import Diagnostic
 from hscourse.model import Course
 from hscourse.output import Output
+
+if TYPE_CHECKING:
+    from hscourse.leakcheck import Needles
 
 Result = Union[bytes, list[Diagnostic]]
 PR_SET_PDEATHSIG = 1
@@ -47,6 +50,7 @@ class Context:
     allow_links: bool = False
     seconds: float = DEFAULT_SECONDS  # per document, render and leak check together
     memory_mb: int = DEFAULT_MEMORY_MB  # heap a render may add to the process
+    needles: "Needles | None" = None  # what the leak check looks for (never the course)
 
 
 class Job(NamedTuple):
@@ -59,16 +63,19 @@ class Job(NamedTuple):
     folders: tuple[str, ...]
 
 
-_COURSES: dict[tuple[Path, Path | None], Course] = {}
 
 
 def build_context(course: Course, term: Path | None, leak_check: bool) -> Context:
-    """The context of a build of course: its folder, date, checks and render limits."""
+    """The context of a build of course: its folder, date, render limits, and for the leak
+    check the needles it searches for."""
+    from hscourse.leakcheck import Needles
+
     limits = course.settings.get("render_limits", {})
     return Context(course.root, term, course.settings.get("date"), leak_check,
                    bool(course.settings.get("allow_hard_links")),
                    float(limits.get("seconds", DEFAULT_SECONDS)),
-                   int(limits.get("memory_mb", DEFAULT_MEMORY_MB)))
+                   int(limits.get("memory_mb", DEFAULT_MEMORY_MB)),
+                   Needles(course) if leak_check else None)
 
 
 def _die_with_parent() -> None:
@@ -89,17 +96,6 @@ def _warm() -> None:
     import weasyprint  # noqa: F401
 
 
-def _course(context: Context) -> Course:
-    """The course the leak check needs, loaded once per process (the main process hands its
-    own over; a worker loads it the first time it renders a student document)."""
-    key = (context.root, context.term)
-    if key not in _COURSES:
-        from hscourse.resolve import load_resolved
-
-        _COURSES[key] = load_resolved(context.root, context.term)
-    return _COURSES[key]
-
-
 def _render_pdf(job: Job, context: Context) -> Result:
     from hscourse.pdf import RenderError, write_pdf
 
@@ -116,7 +112,8 @@ def _check(job: Job, result: Result, context: Context) -> Result:
         return result
     from hscourse.leakcheck import find_leaks
 
-    leaks = find_leaks(_course(context), {Output(job.path, "student", "pdf", "", ""): result})
+    assert context.needles is not None
+    leaks = find_leaks(context.needles, {Output(job.path, "student", "pdf", "", ""): result})
     return leaks or result
 
 
@@ -215,10 +212,9 @@ class Renderer:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
 
-    def render(self, jobs: list[Job], context: Context, course: Course,
+    def render(self, jobs: list[Job], context: Context,
                progress: Callable[[int, int, str], None] | None = None) -> dict[str, Result]:
         """Every job's result by output path."""
-        _COURSES[(context.root, context.term)] = course
         total = len(jobs)
         results: dict[str, Result] = {}
         if self.pool is None:

@@ -69,3 +69,13 @@ def test_the_package_has_no_import_cycle() -> None:
     graph = import_graph()
     assert len(graph) > 20
     assert cycles(graph) == []
+
+
+def test_the_field_reference_in_the_docs_is_generated_from_the_current_schema() -> None:
+    from hscourse.fieldref import BEGIN, END, field_reference
+
+    docs = (PACKAGE.parents[1] / "docs" / "module-format.md").read_text(encoding="utf-8")
+    start, end = docs.index(BEGIN), docs.index(END) + len(END)
+    assert docs[start:end] + "\n" == field_reference(), (
+        "docs/module-format.md is out of date: replace its field reference with the output of "
+        "`hscourse schema --reference`")

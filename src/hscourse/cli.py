@@ -149,7 +149,9 @@ def check(project: Path, term: Path | None) -> None:
 
 @main.command()
 @click.argument("kind", type=click.Choice(["module", "course", "term", "overlay"]), default="module")
-def schema(kind: str) -> None:
+@click.option("--reference", is_flag=True,
+              help="Print the module field reference (Markdown) instead of the JSON Schema.")
+def schema(kind: str, reference: bool) -> None:
     """Print the JSON Schema of a module file, course.yaml, a term file or a term overlay.
 
     Save it and point your editor's YAML language server at it, e.g. with a first line
@@ -157,6 +159,11 @@ def schema(kind: str) -> None:
     """
     from hscourse.schema import SCHEMAS
 
+    if reference:
+        from hscourse.fieldref import field_reference
+
+        echo(field_reference(), nl=False)
+        return
     echo(json.dumps(SCHEMAS[kind], indent=2, ensure_ascii=False))
 
 

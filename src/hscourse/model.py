@@ -171,14 +171,22 @@ def answer_key(item: dict[str, Any]) -> str:
     return "See the model answer and rubric"
 
 
+def _fill_defaults(data: dict[str, Any], properties: dict[str, Any]) -> None:
+    """Give absent fields the schema's default (the one place defaults are stated)."""
+    for key, field_schema in properties.items():
+        if "default" in field_schema and key not in data:
+            data[key] = copy.deepcopy(field_schema["default"])
+
+
 def module_view(module: Module, audience: Audience, seed: str) -> dict[str, Any]:
     """The module's data as the given audience may see it, with presentation fields added
     (matching and ordering choices shuffled by seed: see forms.module_seed)."""
     full = module.data
     view = copy.deepcopy(full) if audience == "instructor" else _strip(full, SCHEMAS["module"])
-    for key, field_schema in SCHEMAS["module"]["properties"].items():
-        if "default" in field_schema and key not in view:  # optional parts may be absent
-            view[key] = copy.deepcopy(field_schema["default"])
+    _fill_defaults(view, SCHEMAS["module"]["properties"])
+    for item in view.get("quiz", []):
+        _fill_defaults(item, field_schemas(SCHEMAS["module"]["properties"]["quiz"]["items"],
+                                           item))
     for item, full_item in zip(view.get("quiz", []), full.get("quiz", [])):
         _present(item, full_item, seed)
         if audience == "instructor":

@@ -138,12 +138,12 @@ ITEM_FIELDS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
                                           "description": "The correct answer."})}, ("answer",)),
     "short_answer": ({"accepted_answers": instructor(listing(text("An accepted answer."),
                                                              "Accepted answers.")),
-                      "answer_lines": ANSWER_LINES}, ("accepted_answers",)),
+                      "answer_lines": {**ANSWER_LINES, "default": 2}}, ("accepted_answers",)),
     "essay": ({"model_answer": instructor(markdown("A model answer.")),
                "rubric": instructor(listing(obj({
                    "criterion": markdown("What the grader looks for."),
                    "points": POINTS}, ("criterion", "points")), "Rubric criteria.")),
-               "answer_lines": ANSWER_LINES}, ("model_answer", "rubric")),
+               "answer_lines": {**ANSWER_LINES, "default": 12}}, ("model_answer", "rubric")),
     "matching": ({"pairs": instructor(listing(obj({
         "left": markdown("A prompt in the left column."),
         "right": markdown("Its match; students see the right column shuffled.")},

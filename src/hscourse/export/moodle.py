@@ -116,7 +116,7 @@ def _item(bank: ET.Element, item: Item, module_dir: Path, warnings: Warnings, mo
         question = _question(bank, "essay", item, module_dir)
         _simple(question, "responseformat", "editor")
         _simple(question, "responserequired", "1")
-        _simple(question, "responsefieldlines", str(item.get("answer_lines", 15)))
+        _simple(question, "responsefieldlines", str(item["answer_lines"]))
         _simple(question, "attachments", "0")
         _html(question, "graderinfo", grader_info_markdown(item), module_dir)
         _html(question, "responsetemplate", "", module_dir)

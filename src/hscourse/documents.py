@@ -83,7 +83,20 @@ def documents(course: Course, seed: str) -> list[Document]:
     if course.settings.get("reader"):
         docs += [Document(_entry(e.path(None), e.audience, "reader", None),
                           render_reader(course, e), "course.yaml") for e in READERS]
-    return docs
+    return docs + review_documents(course)
+
+
+def review_documents(course: Course) -> list[Document]:
+    """instructor/review.pdf when `review: true` or `review: {pdf: true}` asks for it."""
+    from hscourse.assess.review import review_course
+    from hscourse.assess.review.core import settings_for
+
+    if not settings_for(course).pdf:
+        return []
+    from hscourse.assess.review.document import review_html
+
+    return [Document(_entry("instructor/review.pdf", "instructor", "review", None),
+                     review_html(course, review_course(course)), "course.yaml")]
 
 
 def fingerprint(course: Course) -> str:

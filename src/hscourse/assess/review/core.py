@@ -54,10 +54,12 @@ RULES = {r.id: r for r in (
 )}
 
 THRESHOLDS: dict[str, float] = {
-    "longest-option-ratio": 1.25,   # key length >= ratio x the longest other option
+    "longest-option-ratio": 1.3,    # key length >= ratio x the longest other option...
+    "longest-option-margin": 10,    # ...and longer by at least this many characters
     "min-options": 3,               # choice items need at least this many options
     "select-all-max-share": 0.5,    # flag when more than this share of options are correct
     "duplicate-similarity": 0.7,    # stem similarity (0-1) from which items are duplicates
+    "duplicate-min-words": 4,       # stems with fewer content words are not compared
     "unsupported-key-min-share": 0.5,  # flag when less of the key's words are in the notes
     "higher-order-min-share": 0.3,  # share of points at apply or above, per module
     "key-position-min-items": 8,    # single-choice items needed before balance is judged

@@ -37,6 +37,7 @@ COMBINATION = re.compile(
     r"(?:and|&)\s*\(?[A-E1-9]\)?(?!\w)"
     r"|(?<![\w'])\(?[A-E]\)?\s*(?:,\s*\(?[A-E]\)?\s*)*(?:and|&)\s+\(?[A-E]\)?(?![\w'])"
     r"|(?<!\w)(?:I{1,3}|IV)\s*(?:,\s*(?:I{1,3}|IV)\s*)*(?:and|&)\s*(?:I{1,3}|IV|V)(?!\w)"
+    r"|^\(?[1-9]\)?\s*(?:,\s*\(?[1-9]\)?\s*)*(?:and|&)\s*\(?[1-9]\)?$"
     r"|\bthe\s+first\s+(?:two|three)\b|\b(?:first|second|third)\s+and\s+(?:the\s+)?"
     r"(?:second|third|fourth|last)\s+(?:options|answers)\b")
 BLANK = re.compile(r"_{3,}|(?:\\_){2,}|\.{4,}|…\s*…|\[blank\]|\(blank\)|\[\s*\]|\(\s{2,}\)",
@@ -102,7 +103,9 @@ def longest_option_correct(ctx: ItemContext) -> Iterator[Hit]:
     key = ctx.keys[0]
     lengths = [len(plain(t)) for t in ctx.options]
     longest_other = max(n for j, n in enumerate(lengths) if j != key)
-    if lengths[key] >= ctx.threshold("longest-option-ratio") * longest_other:
+    if (lengths[key] >= ctx.threshold("longest-option-ratio") * longest_other
+            and lengths[key] - longest_other >= ctx.threshold("longest-option-margin")
+            and not _refers_to_options(ctx.options[key])):
         yield Hit("longest-option-correct", _option_path(key),
                   f"the key {quote(ctx.options[key])} is the longest option ({lengths[key]} "
                   f"characters; the longest other has {longest_other}): test-wise students pick "
@@ -328,9 +331,15 @@ def placeholder(ctx: ItemContext) -> Iterator[Hit]:
                 yield hit
 
 
+def _refers_to_options(text: str) -> bool:
+    """'All of the above', 'None of these', 'A and B': options about options."""
+    return any(p.search(plain(text)) for p in (ALL_ABOVE, NONE_ABOVE, COMBINATION))
+
+
 def _key_texts(ctx: ItemContext) -> list[tuple[tuple[object, ...], str]]:
     if ctx.is_choice:
-        return [(_option_path(j), ctx.options[j]) for j in ctx.keys]
+        return [(_option_path(j), ctx.options[j]) for j in ctx.keys
+                if not _refers_to_options(ctx.options[j])]
     if ctx.item["type"] == "short_answer":
         return [(("accepted_answers", 0), " ".join(ctx.item["accepted_answers"]))]
     return []

@@ -171,10 +171,10 @@ def module_placeholders(module: Module) -> Iterator[Hit]:
 
 
 def shown_text(item: dict[str, Any]) -> str:
-    """What students read of an item: the stem with its options or entries (an ordering
-    item's stem alone, 'Put these in order', says nothing of what it asks)."""
-    parts = [item["prompt"]] + [o["text"] for o in item.get("options", [])]
-    parts += item.get("correct_order", []) + [p[k] for p in item.get("pairs", []) for k in p]
+    """The stem, with the entries of a matching or ordering item (whose stem alone, 'Put
+    these in order', says nothing of what it asks)."""
+    parts = [item["prompt"]] + item.get("correct_order", [])
+    parts += [p[k] for p in item.get("pairs", []) for k in p]
     return plain("\n".join(parts))
 
 
@@ -187,9 +187,10 @@ def duplicate_items(entries: list[tuple[str, dict[str, Any]]], settings: Setting
     """(item id, hit) for each item whose stem nearly repeats an earlier item's anywhere in
     the course: content-word stems compared by Jaccard similarity, so rewordings count."""
     least = settings.thresholds["duplicate-similarity"]
+    words_needed = settings.thresholds["duplicate-min-words"]
     stems = [(module_id, item, content_stems(shown_text(item))) for module_id, item in entries]
     for (m1, first, a), (m2, second, b) in combinations(stems, 2):
-        if len(a) >= 3 and len(b) >= 3 and _similarity(a, b) >= least:
+        if min(len(a), len(b)) >= words_needed and _similarity(a, b) >= least:
             where = "" if m1 == m2 else f" in module {m1!r}"
             yield second["id"], Hit(
                 "duplicate-item", ("prompt",),

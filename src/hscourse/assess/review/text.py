@@ -13,7 +13,9 @@ import snowballstemmer
 _STEMMER = snowballstemmer.stemmer("english")
 _MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[*_`>#]+")
 _WORD = re.compile(r"[0-9][0-9,.]*[0-9]|[0-9]+|[^\W\d_][\w'’-]*", re.UNICODE)
-_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w])")
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w])(?:\s*(%|per\s*cent|"
+                     r"thousand|million|billion)\b)?", re.IGNORECASE)
+_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
 
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being
@@ -66,8 +68,10 @@ def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def numbers(text: str) -> list[float]:
-    """Every number written in the text, thousands separators removed."""
-    return [float(n.replace(",", "")) for n in _NUMBER.findall(plain(text))]
+    """Every number written in the text, thousands separators removed, scale words applied
+    ('1.3 million' is 1,300,000)."""
+    return [float(whole.replace(",", "") + fraction) * _SCALE.get((scale or "").lower(), 1)
+            for whole, fraction, scale in _NUMBER.findall(plain(text))]
 
 
 def quote(text: str, limit: int = 70) -> str:

@@ -125,8 +125,8 @@ def settings_for(course: Course) -> Settings:
     problems = [doc.diagnostic(("review", "ignore", i), f"no review rule {name!r}"
                                f"{did_you_mean(name, RULES)}")
                 for i, name in enumerate(chosen.get("ignore", [])) if name not in RULES]
-    problems += [doc.diagnostic(("review", "thresholds", name), f"no review threshold {name!r}"
-                                f"{did_you_mean(name, THRESHOLDS)}; see docs/review-rules.md",
+    problems += [doc.diagnostic(("review", "thresholds", name), f"no review threshold {name!r} (they are listed "
+                                f"in docs/review-rules.md){did_you_mean(name, THRESHOLDS)}",
                                 key=True)
                  for name in chosen.get("thresholds", {}) if name not in THRESHOLDS]
     if problems:

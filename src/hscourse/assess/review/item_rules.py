@@ -355,7 +355,8 @@ def unsupported_key(ctx: ItemContext) -> Iterator[Hit]:
         if 1 - len(missing) / len(stems) < ctx.threshold("unsupported-key-min-share"):
             yield Hit("unsupported-key", path,
                       f"the key {quote(text)} is not supported by the module's notes: "
-                      f"{', '.join(repr(w) for w in missing)} appear nowhere in the overview, "
+                      f"{', '.join(repr(w) for w in missing)} "
+                      f"appear{'s' if len(missing) == 1 else ''} nowhere in the overview, "
                       "reading notes or stimuli; say it in the notes, or check the key")
 
 
@@ -387,7 +388,7 @@ def stale_hit(path: tuple[object, ...], as_of: str, settings: Settings, what: st
     return Hit("stale-fact", path,
                f"{what} as_of {as_of} is {age:.1f} years before the course date "
                f"{settings.course_date.isoformat()} (the limit is "
-               f"{settings.max_fact_age_years:g}): check the facts, then update as_of, or add a "
+               f"{settings.max_fact_age_years:g} years): check the facts, then update as_of, or add a "
                "dated `updates:` entry to the module")
 
 

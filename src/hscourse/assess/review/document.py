@@ -88,6 +88,7 @@ def module_rows(report: Report) -> list[dict[str, Any]]:
 
 def review_html(course: Course, report: Report) -> str:
     """The complete HTML of the review PDF."""
+    from hscourse.assess.review.report import summary_line
     from hscourse.render import context_extras, environment, template_folders
 
     template = environment(template_folders(course)).get_template(TEMPLATE)
@@ -95,8 +96,7 @@ def review_html(course: Course, report: Report) -> str:
                            chart=level_chart(report), chart_alt=chart_description(report),
                            groups={m.id: grouped(report, m) for m in report.modules},
                            others=[f for f in report.findings if not f.file.startswith("modules/")],
-                           summary=report.summary(), edition={"audience": "instructor"},
-                           **context_extras(course))
+                           summary_line=summary_line(report), **context_extras(course))
 
 
 def review_pdf(course: Course, report: Report) -> bytes:

@@ -17,11 +17,15 @@ def text_line(finding: Finding) -> str:
             f"{finding.rule}:{item} {finding.message}")
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def summary_line(report: Report) -> str:
     s = report.summary()
-    return (f"{s['errors']} error{'s' if s['errors'] != 1 else ''}, {s['warnings']} "
-            f"warning{'s' if s['warnings'] != 1 else ''}, {s['infos']} note"
-            f"{'s' if s['infos'] != 1 else ''} in {s['items']} items of {s['modules']} modules")
+    return (f"{_count(s['errors'], 'error')}, {_count(s['warnings'], 'warning')}, "
+            f"{_count(s['infos'], 'note')} in {_count(s['items'], 'item')} of "
+            f"{_count(s['modules'], 'module')}")
 
 
 def as_text(report: Report) -> str:

@@ -304,3 +304,20 @@ def test_a_term_keeps_positions_of_the_items_it_keeps(course_copy: Path) -> None
             if f.item not in ("l1", "l2", "a1", "d1")}
     assert kept <= {(f.rule, f.item, f.line, f.column) for f in term.findings}
     assert not [f for f in term.findings if f.item in ("l1", "l2", "a1")]
+
+
+def test_course_wide_key_letters_and_longest_keys(course_copy: Path) -> None:
+    course = load_course(course_copy)
+    items = [i for m in course.modules for i in m.data["quiz"]
+             if i["type"] == "single_choice" and len(i["options"]) >= 3]
+    longest = 0
+    for item in items:  # counted here independently of the rule
+        texts = [o["text"] for o in item["options"]]
+        key = next(o["text"] for o in item["options"] if o.get("correct"))
+        longest += all(len(key) > len(t) for t in texts if t != key)
+    course.settings["review"] = {"thresholds": {"longest-key-max-share": 0.1}}
+    [finding] = [f for f in review_course(course).findings
+                 if f.rule == "longest-option-correct" and f.file == "course.yaml"]
+    assert (finding.line, finding.item) == (9, None)
+    assert finding.message.startswith(f"the course: the key is the longest option in {longest} "
+                                      f"of {len(items)} single-choice items")

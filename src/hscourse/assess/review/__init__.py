@@ -14,6 +14,7 @@ from hscourse.assess.review.core import (RULES, SEVERITIES, THRESHOLDS, Finding,
 from hscourse.assess.review.item_rules import ITEM_RULES, ItemContext
 from hscourse.assess.review.module_rules import (LevelMix, duplicate_items, higher_order_share,
                                                  key_position_balance, level_mix,
+                                                 longest_key_share,
                                                  module_placeholders, named_objectives,
                                                  objective_uncovered, objectives, stale_module)
 from hscourse.assess.review.text import content_stems
@@ -89,15 +90,19 @@ class _Reviewer:
         self.findings: list[Finding] = []
         self.problems: list[Diagnostic] = []
 
-    def add(self, hit: Hit, item: str | None, module: Module | None,
+    def add(self, hit: Hit, item: str | None, module: Module | None = None,
             exempt: Iterable[str] = ()) -> None:
+        """Locate a hit: in its item, else in its module, else at the module list of
+        course.yaml (for findings about the whole course)."""
         if hit.rule in self.settings.ignore or hit.rule in exempt:
             return
         if item is not None:
             file, line, column = self.locate.item(item, hit.path)
+        elif module is not None:
+            file, line, column = Locator.module(module, hit.path)
         else:
-            file, line, column = Locator.module(module, hit.path) if module else (
-                self.course.sources[0].file, 1, 1)
+            doc = self.course.sources[0]
+            file, (line, column) = doc.file, doc.where(("modules",))
         self.findings.append(Finding(hit.rule, hit.severity or RULES[hit.rule].severity,
                                      file, line, column, item, hit.message))
 
@@ -121,7 +126,8 @@ class _Reviewer:
         exempt = {i["id"]: set(i.get("review_ignore", {})) for i in quiz}
         for hit in [*objective_uncovered(module), *stale_module(module, self.settings),
                     *module_placeholders(module),
-                    *key_position_balance(quiz, self.settings, "the quiz")]:
+                    *key_position_balance(quiz, self.settings, "the quiz"),
+                    *longest_key_share(quiz, self.settings, "the quiz")]:
             self.add(hit, None, module)
         for form in self._forms(module):
             for hit in key_position_balance(form.module.data["quiz"], self.settings,
@@ -148,6 +154,10 @@ class _Reviewer:
         exempt = {item["id"]: set(item.get("review_ignore", {})) for _, item in entries}
         for item_id, hit in duplicate_items(entries, self.settings):
             self.add(hit, item_id, None, exempt[item_id])
+        everything = [item for _, item in entries]
+        for hit in [*key_position_balance(everything, self.settings, "the course"),
+                    *longest_key_share(everything, self.settings, "the course")]:
+            self.add(hit, None)
         if self.problems:
             raise ContentError(self.problems)
         findings = sorted(set(self.findings), key=Finding.sort_key)

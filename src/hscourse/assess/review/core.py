@@ -26,7 +26,8 @@ class Rule:
 
 
 RULES = {r.id: r for r in (
-    Rule("longest-option-correct", "warning", "item", "the key is clearly the longest option"),
+    Rule("longest-option-correct", "warning", "item", "the key is clearly the longest option "
+                                                      "(per item, and how often per quiz)"),
     Rule("all-of-the-above", "warning", "item", "'all of the above' as an option"),
     Rule("none-of-the-above", "warning", "item", "'none of the above' as an option"),
     Rule("absolute-terms", "warning", "item", "always, never, only... in an option or a "
@@ -56,6 +57,7 @@ RULES = {r.id: r for r in (
 THRESHOLDS: dict[str, float] = {
     "longest-option-ratio": 1.3,    # key length >= ratio x the longest other option...
     "longest-option-margin": 10,    # ...and longer by at least this many characters
+    "longest-key-max-share": 0.35,  # per quiz and course: share of keys that are the longest
     "min-options": 3,               # choice items need at least this many options
     "select-all-max-share": 0.5,    # flag when more than this share of options are correct
     "duplicate-similarity": 0.7,    # stem similarity (0-1) from which items are duplicates

@@ -42,7 +42,7 @@ COMBINATION = re.compile(
     r"(?:second|third|fourth|last)\s+(?:options|answers)\b")
 BLANK = re.compile(r"_{3,}|(?:\\_){2,}|\.{4,}|…\s*…|\[blank\]|\(blank\)|\[\s*\]|\(\s{2,}\)",
                    re.IGNORECASE)
-ABSOLUTE = phrase_pattern(ABSOLUTE_WORDS)
+ABSOLUTE = re.compile(r"(?<!\bnot )" + phrase_pattern(ABSOLUTE_WORDS).pattern, re.IGNORECASE)
 VAGUE = phrase_pattern(VAGUE_WORDS)
 NEGATIVE = re.compile(phrase_pattern(NEGATIVE_WORDS).pattern + r"|\b\w+n['’]t\b", re.IGNORECASE)
 PLACEHOLDER = re.compile(r"\bTO ?DO\b|\bTBD\b|\bTBA\b|\bFIXME\b|\bXXX+\b|\?{3,}|\$(?:id|title)\b"
@@ -262,11 +262,12 @@ def combination_option(ctx: ItemContext) -> Iterator[Hit]:
 def unordered_numeric_options(ctx: ItemContext) -> Iterator[Hit]:
     if not ctx.is_choice or len(ctx.options) < 3:
         return
-    values = [(numbers(o["text"]) or [None])[0] for o in ctx.item["options"] if not o.get("fixed")]
-    if len(values) < 3 or None in values:
+    found = [numbers(o["text"])[:1] for o in ctx.item["options"] if not o.get("fixed")]
+    if len(found) < 3 or [] in found:
         return
+    values = [f[0][0] for f in found]
     if values != sorted(values) and values != sorted(values, reverse=True):
-        shown = ", ".join(f"{v:g}" for v in values)
+        shown = ", ".join(f[0][1] for f in found)
         yield Hit("unordered-numeric-options", ("options",),
                   f"the options hold numbers out of order ({shown}): put numeric options in "
                   "ascending order, so that their position gives nothing away")

@@ -144,6 +144,28 @@ def key_position_balance(quiz: list[dict[str, Any]], settings: Settings,
                   "so that each letter is the key about equally often")
 
 
+def longest_key_share(quiz: list[dict[str, Any]], settings: Settings,
+                      where: str) -> Iterator[Hit]:
+    """The key is the longest option in more single-choice items than chance would give."""
+    items = [i for i in quiz if i["type"] == "single_choice" and len(i["options"]) >= 3]
+    if len(items) < settings.thresholds["key-position-min-items"]:
+        return
+    longest = 0
+    for item in items:
+        lengths = [len(plain(o["text"])) for o in item["options"]]
+        keys = [j for j, o in enumerate(item["options"]) if o.get("correct")]
+        longest += any(lengths[k] > max(n for j, n in enumerate(lengths) if j != k)
+                       for k in keys)
+    share, most = longest / len(items), settings.thresholds["longest-key-max-share"]
+    if share > most:
+        chance = sum(1 / len(i["options"]) for i in items)
+        yield Hit("longest-option-correct", ("quiz",),
+                  f"{where}: the key is the longest option in {longest} of {len(items)} "
+                  f"single-choice items ({share:.0%}; about {chance:.0f} by chance, at most "
+                  f"{most:.0%} wanted): students learn to pick the longest option; lengthen "
+                  "distractors or shorten keys")
+
+
 def stale_module(module: Module, settings: Settings) -> Iterator[Hit]:
     data = module.data
     updated = max((u["date"] for u in data.get("updates", [])), default=None)

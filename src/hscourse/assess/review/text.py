@@ -67,11 +67,12 @@ def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w'’-])(?:{alternatives})(?![\w'’-])", re.IGNORECASE)
 
 
-def numbers(text: str) -> list[float]:
-    """Every number written in the text, thousands separators removed, scale words applied
-    ('1.3 million' is 1,300,000)."""
-    return [float(whole.replace(",", "") + fraction) * _SCALE.get((scale or "").lower(), 1)
-            for whole, fraction, scale in _NUMBER.findall(plain(text))]
+def numbers(text: str) -> list[tuple[float, str]]:
+    """Every number in the text with how it is written, thousands separators removed and
+    scale words applied ('1.3 million' is 1,300,000)."""
+    return [(float(m.group(1).replace(",", "") + (m.group(2) or ""))
+             * _SCALE.get((m.group(3) or "").lower(), 1), m.group(0).strip())
+            for m in _NUMBER.finditer(plain(text))]
 
 
 def quote(text: str, limit: int = 70) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO, copy_course, replace_once
+
 from hscourse.assess.review import RULES, Report, review_course, review_project
 from hscourse.errors import ContentError
 from hscourse.project import load_course
@@ -71,73 +71,73 @@ def test_recall_per_rule_and_false_alarms_on_clean_items(report: Report, capsys)
 
 
 MESSAGES = {
-    "longest-option-correct": ("l1", 52, 15, "the key 'The United Nations Development Programme "
+    "longest-option-correct": ("l1", 52, 15, ("the key 'The United Nations Development Programme "
                                "(UNDP)' is the longest option (47 characters; the longest other "
                                "has 14): test-wise students pick the longest option; make the "
-                               "distractors as long and specific, or shorten the key"),
-    "all-of-the-above": ("a1", 94, 15, "option D is 'All of the above': students who see two "
+                               "distractors as long and specific, or shorten the key")),
+    "all-of-the-above": ("a1", 94, 15, ("option D is 'All of the above': students who see two "
                          "options are right can answer without knowing the rest; replace it "
-                         "with a plausible distractor or make the item select-all"),
-    "none-of-the-above": ("n1", 133, 15, "option D is 'None of the above': it rewards knowing "
+                         "with a plausible distractor or make the item select-all")),
+    "none-of-the-above": ("n1", 133, 15, ("option D is 'None of the above': it rewards knowing "
                           "what is wrong, not what is right; replace it with a plausible "
-                          "distractor"),
-    "absolute-terms": ("b1", 165, 13, "the true/false statement uses 'always' in 'Cooperation "
+                          "distractor")),
+    "absolute-terms": ("b1", 165, 13, ("the true/false statement uses 'always' in 'Cooperation "
                        "over shared rivers always ends in a formal treaty.': absolute claims "
                        "are seldom true, so test-wise students rule them out (or in); state the "
-                       "claim with its real scope"),
-    "vague-terms": ("v1", 200, 13, "the true/false statement uses 'sometimes' in 'Monsoon rains "
+                       "claim with its real scope")),
+    "vague-terms": ("v1", 200, 13, ("the true/false statement uses 'sometimes' in 'Monsoon rains "
                     "sometimes make the river feeding Tonle Sap reverse its…': vague qualifiers "
                     "make a claim hard to judge true or false and tend to mark the key; say how "
-                    "often or how much, with the source's figure"),
-    "negative-stem": ("g1", 222, 13, "the stem uses the negative 'not' without emphasis ('Which "
+                    "often or how much, with the source's figure")),
+    "negative-stem": ("g1", 222, 13, ("the stem uses the negative 'not' without emphasis ('Which "
                       "of these was not a founding member of the Mekong River Commissi…'): "
                       "students misread negatives; ask the question positively, or set the "
-                      "word in bold capitals (**NOT**)"),
-    "word-repeat": ("w1", 264, 15, "the stem word 'treaty' reappears in the key 'The Indus "
+                      "word in bold capitals (**NOT**)")),
+    "word-repeat": ("w1", 264, 15, ("the stem word 'treaty' reappears in the key 'The Indus "
                     "Waters Treaty' and in no distractor: students match the words; reword the "
-                    "key or use the word in a distractor too"),
-    "grammatical-cue": ("c1", 297, 13, "the stem ends in 'an', which fits the key 'agency of the "
+                    "key or use the word in a distractor too")),
+    "grammatical-cue": ("c1", 297, 13, ("the stem ends in 'an', which fits the key 'agency of the "
                         "United Nations' but not 'bank based in Washington, D.C.', 'think tank "
                         "founded in London', 'university research group in Tokyo': students "
                         "drop the options that do not read on from the stem; make every option "
-                        "agree with it"),
-    "convergence-cue": ("k1", 344, 15, "the key 'Work began in 1994 and the main wall was "
+                        "agree with it")),
+    "convergence-cue": ("k1", 344, 15, ("the key 'Work began in 1994 and the main wall was "
                         "finished in 2006' shares the most words with the other options (10; "
                         "at most 8 for a distractor): test-wise students pick the option the "
                         "others converge on; vary the distractors so that they do not each "
-                        "change one element of the key"),
-    "combination-option": ("m1", 372, 15, "option C combines other options ('A and B'): it "
+                        "change one element of the key")),
+    "combination-option": ("m1", 372, 15, ("option C combines other options ('A and B'): it "
                            "tests reading strategy, not knowledge, and breaks when forms "
                            "shuffle the letters; make it a select-all item or write a "
-                           "distractor of its own"),
-    "unordered-numeric-options": ("u1", 399, 7, "the options hold numbers out of order (2006, "
+                           "distractor of its own")),
+    "unordered-numeric-options": ("u1", 399, 7, ("the options hold numbers out of order (2006, "
                                   "1994, 2012, 1960): put numeric options in ascending order, "
-                                  "so that their position gives nothing away"),
-    "fill-in-blank": ("f1", 420, 13, "the stem has a blank ('______' in 'The last recorded war "
+                                  "so that their position gives nothing away")),
+    "fill-in-blank": ("f1", 420, 13, ("the stem has a blank ('______' in 'The last recorded war "
                       "between states over water was fought about year…'): students must hold "
                       "the broken sentence in mind while reading the options; ask a direct "
-                      "question instead"),
-    "select-all-majority": ("s1", 448, 7, "3 of 4 options are correct: when most options are "
+                      "question instead")),
+    "select-all-majority": ("s1", 448, 7, ("3 of 4 options are correct: when most options are "
                             "correct, ticking everything scores well; make at most half the "
-                            "options correct"),
-    "too-few-options": ("t1", 481, 7, "only 2 options (at least 3 wanted): a guess succeeds "
-                        "too often; add a plausible distractor, or make it a true/false item"),
-    "duplicate-item": ("d1", 498, 13, "the stem nearly repeats item 'l1' (78% of content words "
+                            "options correct")),
+    "too-few-options": ("t1", 481, 7, ("only 2 options (at least 3 wanted): a guess succeeds "
+                        "too often; add a plausible distractor, or make it a true/false item")),
+    "duplicate-item": ("d1", 498, 13, ("the stem nearly repeats item 'l1' (78% of content words "
                        "shared: 'Which body issued the 1994 report that introduced…'): one item "
                        "can give the other's answer away; drop one or ask about something "
-                       "else"),
-    "placeholder": ("p1", 515, 18, "'TODO explain this one' is a placeholder (TODO): write the "
-                    "real text before the quiz is printed"),
-    "unsupported-key": ("x2", 567, 24, "the key 'Ministry of Water Resources' is not supported by "
+                       "else")),
+    "placeholder": ("p1", 515, 18, ("'TODO explain this one' is a placeholder (TODO): write the "
+                    "real text before the quiz is printed")),
+    "unsupported-key": ("x2", 567, 24, ("the key 'Ministry of Water Resources' is not supported by "
                         "the module's notes: 'ministry', 'resources' appear nowhere in the "
                         "overview, reading notes or stimuli; say it in the notes, or check the "
-                        "key"),
-    "item-without-objective": ("o1", 569, 9, "no objective: say which objective this item "
+                        "key")),
+    "item-without-objective": ("o1", 569, 9, ("no objective: say which objective this item "
                                "assesses with `objective: <id>` (the module's objectives: "
-                               "o-recall, o-explain, o-apply, o-evaluate)"),
-    "stale-fact": ("e1", 592, 12, "the item's as_of 2009-04-17 is 17.7 years before the course "
+                               "o-recall, o-explain, o-apply, o-evaluate)")),
+    "stale-fact": ("e1", 592, 12, ("the item's as_of 2009-04-17 is 17.7 years before the course "
                    "date 2027-01-11 (the limit is 5 years): check the facts, then update as_of, "
-                   "or add a dated `updates:` entry to the module"),
+                   "or add a dated `updates:` entry to the module")),
 }
 
 
@@ -178,21 +178,21 @@ def test_module_level_messages(course_copy: Path) -> None:
     module_level = {(f.rule, f.line, f.message) for f in report.findings
                     if f.item is None and f.file == MODULE_FILE}
     assert module_level == {
-        ("objective-uncovered", 13, "no quiz item assesses objective 'o-create' ('Design a "
+        ("objective-uncovered", 13, ("no quiz item assesses objective 'o-create' ('Design a "
          "water-sharing scheme.'): add an item with `objective: o-create`, or drop the "
-         "objective"),
-        ("objective-uncovered", 14, "the objective 'A plain objective without an id.' has no "
+         "objective")),
+        ("objective-uncovered", 14, ("the objective 'A plain objective without an id.' has no "
          "id, so no item can name it: write it as {id, text, level} and name the id in the "
-         "items that assess it"),
-        ("stale-fact", 4, "the module's as_of 2018-05-01 is 8.7 years before the course date "
+         "items that assess it")),
+        ("stale-fact", 4, ("the module's as_of 2018-05-01 is 8.7 years before the course date "
          "2027-01-11 (the limit is 5 years): check the facts, then update as_of, or add a "
-         "dated `updates:` entry to the module"),
-        ("stale-fact", 20, "the reading 'notes' as_of 2019-12-31 is 7.0 years before the course "
+         "dated `updates:` entry to the module")),
+        ("stale-fact", 20, ("the reading 'notes' as_of 2019-12-31 is 7.0 years before the course "
          "date 2027-01-11 (the limit is 5 years): check the facts, then update as_of, or add a "
-         "dated `updates:` entry to the module"),
-        ("higher-order-share", 47, "only 16% of the quiz's points are at apply or above "
+         "dated `updates:` entry to the module")),
+        ("higher-order-share", 47, ("only 16% of the quiz's points are at apply or above "
          "(counting suggested levels) (at least 30% wanted): rewrite some recall items to ask "
-         "students to apply, analyse or evaluate"),
+         "students to apply, analyse or evaluate")),
     }
     [note] = [f for f in report.findings if f.item == "u1" and f.rule == "higher-order-share"]
     assert note.severity == "info"
@@ -278,11 +278,11 @@ def test_unknown_rule_and_threshold_names_are_errors(course_copy: Path) -> None:
     with pytest.raises(ContentError) as caught:
         review_project(course_copy)
     assert [str(d) for d in caught.value.diagnostics] == [
-        "course.yaml:9:12: review.ignore[0]: no review rule 'word-repeats'; did you mean "
-        "'word-repeat'?",
-        "course.yaml:10:16: review.thresholds.min-option: no review threshold 'min-option' "
+        ("course.yaml:9:12: review.ignore[0]: no review rule 'word-repeats'; did you mean "
+        "'word-repeat'?"),
+        ("course.yaml:10:16: review.thresholds.min-option: no review threshold 'min-option' "
         "(they are listed in docs/review-rules.md); did you mean 'min-options' or "
-        "'convergence-min-options'?"]
+        "'convergence-min-options'?")]
 
 
 def test_placeholders_in_a_draft_module_are_warnings(course_copy: Path) -> None:
@@ -321,3 +321,13 @@ def test_course_wide_key_letters_and_longest_keys(course_copy: Path) -> None:
     assert (finding.line, finding.item) == (9, None)
     assert finding.message.startswith(f"the course: the key is the longest option in {longest} "
                                       f"of {len(items)} single-choice items")
+
+
+def test_every_rule_and_threshold_is_documented() -> None:
+    from hscourse.assess.review import THRESHOLDS
+
+    doc = (REPO / "docs" / "review-rules.md").read_text(encoding="utf-8")
+    for rule in RULES.values():
+        assert f"### {rule.id} ({rule.severity}" in doc, rule.id
+    for name, default in THRESHOLDS.items():
+        assert f"| `{name}` | {default:g} |" in doc, name

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import REPO, copy_course, pdf_text, replace_once, squash
-from hscourse.assess.review import Finding, Report, review_project
+
+from hscourse.assess.review import Finding, review_project
 from hscourse.assess.review.report import as_json, github_line
 from hscourse.cli import main
 
@@ -75,7 +75,7 @@ def test_github_format_escapes_what_workflow_commands_need() -> None:
                       "50% done:\nline two")
     assert github_line(finding) == ("::notice file=modules/a%2Cb/module.yaml,line=3,col=7,"
                                     "title=review placeholder [q1]::50%25 done:%0Aline two")
-    code, out = run("review", "-p", str(FIXTURE), "--format", "github")
+    _code, out = run("review", "-p", str(FIXTURE), "--format", "github")
     lines = out.splitlines()
     assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines[:-1])
     assert ("::warning file=modules/labelled/module.yaml,line=264,col=15,title=review "
@@ -122,7 +122,7 @@ def test_review_pdf_chart_has_alt_text_and_is_reproducible() -> None:
     assert first == second and "data:image/svg+xml;base64," in first
     quiz = yaml.safe_load((FIXTURE / "modules/second/module.yaml").read_text())["quiz"]
     points = sum(item["points"] for item in quiz if item["level"] == "remember")
-    assert (f"each module. Rivers, Dams and Human Security: " in first
+    assert ("each module. Rivers, Dams and Human Security: " in first
             and f"; A Second Module: {points:g} remember." in first)
 
 

@@ -5,18 +5,35 @@ loads one first. Rules and thresholds: docs/review-rules.md.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from hscourse.assess.review.core import (RULES, SEVERITIES, THRESHOLDS, Finding, Hit, Locator,
-                                         Settings, settings_for)
+from hscourse.assess.review.core import (
+    RULES,
+    SEVERITIES,
+    THRESHOLDS,
+    Finding,
+    Hit,
+    Locator,
+    Settings,
+    settings_for,
+)
 from hscourse.assess.review.item_rules import ITEM_RULES, ItemContext
-from hscourse.assess.review.module_rules import (LevelMix, duplicate_items, higher_order_share,
-                                                 key_position_balance, level_mix,
-                                                 longest_key_share,
-                                                 module_placeholders, named_objectives,
-                                                 objective_uncovered, objectives, stale_module)
+from hscourse.assess.review.module_rules import (
+    LevelMix,
+    duplicate_items,
+    higher_order_share,
+    key_position_balance,
+    level_mix,
+    longest_key_share,
+    module_placeholders,
+    named_objectives,
+    objective_uncovered,
+    objectives,
+    stale_module,
+)
 from hscourse.assess.review.text import content_stems
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.model import Course, Module

@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from hscourse.errors import ContentError, Diagnostic, did_you_mean
+from hscourse.errors import ContentError, did_you_mean
 from hscourse.load import Document
 from hscourse.model import Course, Module
 

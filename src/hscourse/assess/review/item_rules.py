@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from hscourse.assess.review.core import Hit, Settings
-from hscourse.assess.review.text import (ABSOLUTE_WORDS, NEGATIVE_WORDS, STOPWORDS, VAGUE_WORDS,
-                                         content_stems, numbers, phrase_pattern, plain, quote,
-                                         stem, words)
+from hscourse.assess.review.text import (
+    ABSOLUTE_WORDS,
+    NEGATIVE_WORDS,
+    STOPWORDS,
+    VAGUE_WORDS,
+    content_stems,
+    numbers,
+    phrase_pattern,
+    plain,
+    quote,
+    stem,
+    words,
+)
 from hscourse.errors import did_you_mean
 from hscourse.load import load_file
 from hscourse.model import located_strings

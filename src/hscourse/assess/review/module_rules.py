@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any, Iterator
+from typing import Any
 
 from hscourse.assess.review.core import Hit, Settings
 from hscourse.assess.review.item_rules import placeholder_hit, stale_hit

@@ -17,7 +17,7 @@ _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w])(?:\s*(
                      r"thousand|million|billion)\b)?", re.IGNORECASE)
 _SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
 
-STOPWORDS = frozenset("""
+_STOPWORD_TEXT = """
 a about above after again against all also am an and any are as at be because been before being
 below between both but by can could did do does doing down during each few for from further had
 has have having he her here hers herself him himself his how i if in into is it its itself just
@@ -27,7 +27,8 @@ they this those through to too under until up very was we were what when where w
 whom why will with would you your yours yourself yourselves one two three four five many much
 per s t would shall might may must according following statement true false best describes
 describe option options answer select apply students student
-""".split())
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 ABSOLUTE_WORDS = ("always", "never", "only", "all", "none", "completely", "entirely", "every",
                   "everyone", "nobody", "nothing", "totally", "absolutely", "invariably",

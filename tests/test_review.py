@@ -331,3 +331,11 @@ def test_every_rule_and_threshold_is_documented() -> None:
         assert f"### {rule.id} ({rule.severity}" in doc, rule.id
     for name, default in THRESHOLDS.items():
         assert f"| `{name}` | {default:g} |" in doc, name
+
+
+def test_a_date_not_on_the_calendar_is_an_error_not_a_traceback(course_copy: Path) -> None:
+    replace_once(course_copy / MODULE_FILE, 'as_of: "2009-04-17"', 'as_of: "2009-02-30"')
+    with pytest.raises(ContentError) as caught:
+        review_project(course_copy)
+    assert [str(d) for d in caught.value.diagnostics] == [
+        f"{MODULE_FILE}:592:12: quiz[43].as_of: '2009-02-30' is not a date on the calendar"]

@@ -392,9 +392,13 @@ def item_without_objective(ctx: ItemContext) -> Iterator[Hit]:
 
 def stale_hit(path: tuple[object, ...], as_of: str, settings: Settings, what: str) -> Hit | None:
     """A stale-fact finding when as_of is older than the course allows, else None."""
+    try:
+        checked = datetime.date.fromisoformat(as_of)
+    except ValueError:  # reported as a date error where the file is validated
+        return None
     if settings.course_date is None:
         return None
-    age = (settings.course_date - datetime.date.fromisoformat(as_of)).days / 365.25
+    age = (settings.course_date - checked).days / 365.25
     if age <= settings.max_fact_age_years:
         return None
     return Hit("stale-fact", path,

@@ -163,13 +163,13 @@ class _Reviewer:
             for hit in key_position_balance(form.module.data["quiz"], self.settings,
                                             f"form {form.letter}"):
                 self.add(hit, None, module)
-        for item_id, hit in higher_order_share(module, self.settings):
+        mix = level_mix(module)
+        for item_id, hit in higher_order_share(module, mix, self.settings):
             self.add(hit, item_id, module, exempt.get(item_id or "", ()))
         coverage = {i: [it["id"] for it in quiz if i in named_objectives(it)]
                     for _, i, _ in objectives(module) if i}
         return ModuleReview(module.id, module.data["title"], [i["id"] for i in quiz],
-                            [(i, t) for _, i, t in objectives(module)], coverage,
-                            level_mix(module))
+                            [(i, t) for _, i, t in objectives(module)], coverage, mix)
 
     def _forms(self, module: Module) -> list[Any]:
         if int(self.course.settings.get("versions", 1)) < 2:

@@ -56,10 +56,11 @@ BLANK = re.compile(r"_{3,}|(?:\\_){2,}|\.{4,}|…\s*…|\[blank\]|\(blank\)|\[\s
 ABSOLUTE = re.compile(r"(?<!\bnot )" + phrase_pattern(ABSOLUTE_WORDS).pattern, re.IGNORECASE)
 VAGUE = phrase_pattern(VAGUE_WORDS)
 NEGATIVE = re.compile(phrase_pattern(NEGATIVE_WORDS).pattern + r"|\b\w+n['’]t\b", re.IGNORECASE)
-PLACEHOLDER = re.compile(r"\bTO ?DO\b|\bTBD\b|\bTBA\b|\bFIXME\b|\bXXX+\b|\?{3,}|\$(?:id|title)\b"
-                         r"|(?i:lorem ipsum|dolor sit amet|\byour name\b|\binsert\b[^.]{0,40}"
-                         r"\bhere\b|\bplaceholder\b|^(?:option|answer|choice|item|question)"
-                         r"\s*[A-Z0-9]?$)")
+PLACEHOLDER = re.compile(r"\bTO ?DO\b|\bTBD\b|\bTBA\b|\bFIXME\b|\bXXX+\b|\?{3,}|\$(?:id|title)\b")
+PLACEHOLDER_WORDS = ("lorem ipsum", "dolor sit amet", "your name", "placeholder")
+PLACEHOLDER_INSERT = re.compile(r"\binsert\b[^.]{0,40}\bhere\b", re.IGNORECASE)
+PLACEHOLDER_WHOLE = re.compile(r"(?:option|answer|choice|item|question)\s*[A-Z0-9]?",
+                               re.IGNORECASE)
 SCAFFOLD = Path(__file__).resolve().parents[2] / "scaffold" / "module.yaml"
 VOWEL_SOUND = re.compile(r"^(?:[aeio]|u(?!ni|se|su|ti|r[aeiou])|hour|honest|heir|[0-9]*8|11|18)",
                          re.IGNORECASE)
@@ -321,10 +322,25 @@ def skeleton_texts() -> frozenset[str]:
                      if len(t.split()) >= 2 and "$" not in t)
 
 
+def _placeholder_evidence(text: str) -> str | None:
+    """The placeholder in a text (TO DO, lorem ipsum, 'Option C'...), or None."""
+    found = PLACEHOLDER.search(text)
+    if found:
+        return found.group(0)
+    lowered = text.lower()
+    for words_ in PLACEHOLDER_WORDS:
+        if words_ in lowered:
+            start = lowered.index(words_)
+            return text[start:start + len(words_)]
+    found = PLACEHOLDER_INSERT.search(text) if "insert" in lowered else None
+    if found:
+        return found.group(0)
+    return text if PLACEHOLDER_WHOLE.fullmatch(text.strip()) else None
+
+
 def placeholder_hit(path: tuple[object, ...], text: str, draft: bool) -> Hit | None:
     """A placeholder finding for one text, or None; in a draft module only a warning."""
-    found = PLACEHOLDER.search(plain(text))
-    evidence = found.group(0) if found else None
+    evidence = _placeholder_evidence(plain(text))
     if evidence is None and " ".join(plain(text).lower().split()) in skeleton_texts():
         evidence = "text left from the new-module skeleton"
     if evidence is None:

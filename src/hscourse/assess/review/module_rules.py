@@ -31,6 +31,8 @@ LEVEL_VERBS = {
     "understand": ("explain", "describe", "summarise", "summarize", "interpret", "paraphrase",
                    "illustrate", "why", "main idea"),
 }
+VERB_PATTERNS = {level: re.compile(r"\b(?:" + "|".join(map(re.escape, verbs)) + r")\b")
+                 for level, verbs in LEVEL_VERBS.items()}
 WRITTEN = ("essay",)
 SELECT_ALL = re.compile(r"select all that apply|choose all that apply|tick all that apply",
                         re.IGNORECASE)
@@ -39,10 +41,10 @@ SELECT_ALL = re.compile(r"select all that apply|choose all that apply|tick all t
 def suggest_level(item: dict[str, Any]) -> tuple[str, str]:
     """A level for an item that names none, from the verbs of its stem, and the verb."""
     text = " ".join(words(SELECT_ALL.sub(" ", item["prompt"])))
-    for level, verbs in LEVEL_VERBS.items():
-        for verb in verbs:
-            if re.search(rf"\b{re.escape(verb)}\b", text):
-                return level, verb
+    for level, pattern in VERB_PATTERNS.items():
+        found = pattern.search(text)
+        if found:
+            return level, found.group(0)
     return ("evaluate", "essay") if item["type"] in WRITTEN else ("remember", "")
 
 
@@ -97,9 +99,9 @@ def level_mix(module: Module) -> LevelMix:
     return LevelMix(points, suggested)
 
 
-def higher_order_share(module: Module, settings: Settings) -> Iterator[tuple[str | None, Hit]]:
+def higher_order_share(module: Module, mix: LevelMix, settings: Settings
+                       ) -> Iterator[tuple[str | None, Hit]]:
     """The module's share of points at apply or above; an info suggestion per unlevelled item."""
-    mix = level_mix(module)
     for item_id, (level, verb) in mix.suggested.items():
         why = f"from the verb '{verb}'" if verb else "no higher-order verb in the stem"
         yield item_id, Hit("higher-order-share", ("id",),

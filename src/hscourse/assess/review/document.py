@@ -56,7 +56,7 @@ def level_chart(report: Report) -> str:
 
     with matplotlib.rc_context({"svg.hashsalt": "hscourse-review", "svg.fonttype": "path",
                                 "font.size": 9}):
-        figure = Figure(figsize=(6.3, 0.55 * len(report.modules) + 1.3))
+        figure = Figure(figsize=(6.3, 0.4 * len(report.modules) + 1.1))
         axes = figure.subplots()
         names = [m.id for m in report.modules][::-1]
         left = [0.0] * len(names)

@@ -339,3 +339,16 @@ def test_a_date_not_on_the_calendar_is_an_error_not_a_traceback(course_copy: Pat
         review_project(course_copy)
     assert [str(d) for d in caught.value.diagnostics] == [
         f"{MODULE_FILE}:592:12: quiz[43].as_of: '2009-02-30' is not a date on the calendar"]
+
+
+def test_items_a_term_adds_are_located_in_their_overlay_file(tmp_path: Path) -> None:
+    root = copy_course(REPO / "tests" / "fixtures" / "course", tmp_path / "course")
+    overlay = root / "terms/2027-spring/extra.yaml"
+    replace_once(overlay, "  - id: own-q1\n", "  - id: own-q2\n    type: single_choice\n"
+                 "    prompt: Which is right?\n    points: 1\n    explanation: Because.\n"
+                 "    options:\n      - text: TBD\n        correct: true\n      - text: B\n"
+                 "  - id: own-q1\n")
+    _, report = review_project(root, root / "terms/2027-spring.yaml")
+    [finding] = [f for f in report.findings if f.item == "own-q2" and f.rule == "placeholder"]
+    assert (finding.file, finding.line, finding.column) == (
+        "terms/2027-spring/extra.yaml", 14, 15)

@@ -141,6 +141,22 @@ def settings_for(course: Course) -> Settings:
                     course_date=datetime.date.fromisoformat(date) if date else None)
 
 
+def overlays(course: Course) -> list[Document]:
+    """The term's overlay files (terms/<term-id>/*.yaml), which hold items of their own."""
+    if not course.term:
+        return []
+    from pathlib import PurePosixPath
+
+    from hscourse.load import load_file
+
+    term = course.sources[-1]
+    folder = PurePosixPath(term.file).with_suffix("")
+    names = {name for changes in term.data.get("modules", {}).values()
+             for name in changes.get("add", [])}
+    return [load_file(course.root / folder / name, (folder / name).as_posix(), course.root)
+            for name in sorted(names)]
+
+
 class Locator:
     """file:line:column for a path inside a module's items, found through the item's id.
 
@@ -150,7 +166,7 @@ class Locator:
 
     def __init__(self, course: Course):
         self.items: dict[str, tuple[Document, tuple[object, ...]]] = {}
-        docs = list(course.sources) + [m.source for m in course.modules]
+        docs = list(course.sources) + [m.source for m in course.modules] + overlays(course)
         for doc in docs:
             quiz = doc.data.get("quiz", []) if isinstance(doc.data, dict) else []
             for i, item in enumerate(quiz):

@@ -19,6 +19,7 @@ from hscourse.assess.review.text import (
     ABSOLUTE_WORDS,
     NEGATIVE_WORDS,
     STOPWORDS,
+    VAGUE_STATEMENT_WORDS,
     VAGUE_WORDS,
     content_stems,
     numbers,
@@ -33,7 +34,8 @@ from hscourse.load import load_file
 from hscourse.model import located_strings
 
 CHOICE = ("single_choice", "multiple_answer")
-ALL_ABOVE = re.compile(r"\ball\s+(?:of\s+)?(?:the\s+)?(?:above|these|preceding|previous)"
+ALL_ABOVE = re.compile(r"\b(?:all|each|every\s+one)\s+(?:of\s+)?(?:the\s+)?"
+                       r"(?:above|these|preceding|previous)"
                        r"(?:\s+(?:options|answers|choices|statements))?\b|\ball\s+(?:the\s+)?"
                        r"(?:options|answers|choices|statements)\s+(?:above|are\s+correct)\b"
                        r"|\ball\s+(?:three|four|five)\s+(?:of\s+(?:the\s+)?(?:above|these)|"
@@ -50,11 +52,13 @@ COMBINATION = re.compile(
     r"|(?<!\w)(?:I{1,3}|IV)\s*(?:,\s*(?:I{1,3}|IV)\s*)*(?:and|&)\s*(?:I{1,3}|IV|V)(?!\w)"
     r"|^\(?[1-9]\)?\s*(?:,\s*\(?[1-9]\)?\s*)*(?:and|&)\s*\(?[1-9]\)?$"
     r"|\bthe\s+first\s+(?:two|three)\b|\b(?:first|second|third)\s+and\s+(?:the\s+)?"
-    r"(?:second|third|fourth|last)\s+(?:options|answers)\b")
+    r"(?:second|third|fourth|last)\s+(?:options|answers)\b"
+    r"|(?i:^(?:both|either|neither)\s+(?:the\s+)?(?:first|second|third|former|latter)\b)")
 BLANK = re.compile(r"_{3,}|(?:\\_){2,}|\.{4,}|…\s*…|\[blank\]|\(blank\)|\[\s*\]|\(\s{2,}\)",
                    re.IGNORECASE)
 ABSOLUTE = re.compile(r"(?<!\bnot )" + phrase_pattern(ABSOLUTE_WORDS).pattern, re.IGNORECASE)
 VAGUE = phrase_pattern(VAGUE_WORDS)
+VAGUE_STATEMENT = phrase_pattern(VAGUE_WORDS + VAGUE_STATEMENT_WORDS)
 NEGATIVE = re.compile(phrase_pattern(NEGATIVE_WORDS).pattern + r"|\b\w+n['’]t\b", re.IGNORECASE)
 PLACEHOLDER = re.compile(r"\bTO ?DO\b|\bTBD\b|\bTBA\b|\bFIXME\b|\bXXX+\b|\?{3,}|\$(?:id|title)\b")
 PLACEHOLDER_WORDS = ("lorem ipsum", "dolor sit amet", "your name", "placeholder")
@@ -147,11 +151,14 @@ none_of_the_above = _above(
     "replace it with a plausible distractor")
 
 
-def _word_rule(rule: str, pattern: re.Pattern[str], advice: str) -> Callable[[ItemContext],
-                                                                             Iterator[Hit]]:
+def _word_rule(rule: str, pattern: re.Pattern[str], advice: str,
+               statement: re.Pattern[str] | None = None
+               ) -> Callable[[ItemContext], Iterator[Hit]]:
+    """A rule finding words in options, or (with `statement`, if given) in a true/false
+    statement."""
     def check(ctx: ItemContext) -> Iterator[Hit]:
         for path, text, name in _statements(ctx):
-            found = pattern.search(plain(text))
+            found = (statement or pattern if path == ("prompt",) else pattern).search(plain(text))
             if found:
                 yield Hit(rule, path, f"{name} uses '{found.group(0)}' in {quote(text)}: "
                                       f"{advice}")
@@ -164,7 +171,7 @@ absolute_terms = _word_rule(
     "them out (or in); state the claim with its real scope")
 vague_terms = _word_rule(
     "vague-terms", VAGUE, "vague qualifiers make a claim hard to judge true or false and tend to "
-    "mark the key; say how often or how much, with the source's figure")
+    "mark the key; say how often or how much, with the source's figure", VAGUE_STATEMENT)
 
 
 def _emphasised(raw: str, match: re.Match[str]) -> bool:

@@ -32,10 +32,11 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 ABSOLUTE_WORDS = ("always", "never", "only", "all", "none", "completely", "entirely", "every",
                   "everyone", "nobody", "nothing", "totally", "absolutely", "invariably",
-                  "certainly", "wholly", "no one", "under no circumstances")
+                  "certainly", "wholly", "no one", "under no circumstances", "ever")
 VAGUE_WORDS = ("usually", "often", "sometimes", "may", "might", "frequently", "generally",
                "rarely", "seldom", "occasionally", "probably", "possibly", "perhaps", "typically",
                "in some cases", "to some extent", "somewhat", "fairly", "quite")
+VAGUE_STATEMENT_WORDS = ("can", "could")  # vague in a true/false statement, not in an option
 NEGATIVE_WORDS = ("not", "except", "least", "never", "none", "no", "cannot", "incorrect",
                   "false", "untrue", "neither", "nor")
 NEGATIVE_SUFFIX = ("n't",)

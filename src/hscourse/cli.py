@@ -148,6 +148,36 @@ def check(project: Path, term: Path | None) -> None:
 
 
 @main.command()
+@project_option
+@term_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True, help="text (file:line:column lines), json, or github "
+                                      "(workflow annotations for CI).")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too, not only errors.")
+@click.option("--pdf", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the review as a PDF for instructors to this file.")
+@reports_content_errors
+def review(project: Path, term: Path | None, fmt: str, strict: bool, pdf: Path | None) -> None:
+    """Review the quiz items: item-writing flaws, objective gaps, the level mix, stale facts.
+
+    Exits with 1 when there are errors (with --strict, warnings too). Rules and thresholds:
+    docs/review-rules.md.
+    """
+    from hscourse.assess.review import review_project
+    from hscourse.assess.review.report import render
+
+    course, report = review_project(project, term_path(project, term))
+    if pdf is not None:
+        from hscourse.assess.review.document import review_pdf
+        from hscourse.output import write_atomic
+
+        write_atomic(pdf, review_pdf(course, report))
+    click.echo(render(report, fmt), nl=False)
+    if report.failed(strict):
+        sys.exit(1)
+
+
+@main.command()
 @click.argument("kind", type=click.Choice(["module", "course", "term", "overlay"]), default="module")
 @click.option("--reference", is_flag=True,
               help="Print the module field reference (Markdown) instead of the JSON Schema.")

@@ -97,7 +97,21 @@ def documents(course: Course) -> list[Document]:
         folders = (*(f"modules/{m.id}" for m in course.modules), *asset_folders(course))
         docs += [Document(_entry(e.path(None), e.audience, "reader", None),
                           render_reader(course, e), "course.yaml", folders) for e in READERS]
-    return docs
+    return docs + review_documents(course)
+
+
+def review_documents(course: Course) -> list[Document]:
+    """instructor/review.pdf when `review: true` or `review: {pdf: true}` asks for it."""
+    from hscourse.assess.review import review_course
+    from hscourse.assess.review.core import settings_for
+
+    if not settings_for(course).pdf:
+        return []
+    from hscourse.assess.review.document import review_html
+
+    return [Document(_entry("instructor/review.pdf", "instructor", "review", None),
+                     review_html(course, review_course(course)), "course.yaml",
+                     asset_folders(course))]
 
 
 def fingerprint(course: Course) -> str:

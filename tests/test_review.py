@@ -207,8 +207,12 @@ def test_module_level_messages(course_copy: Path) -> None:
 
 def test_a_recent_update_refreshes_a_module(course_copy: Path) -> None:
     module = course_copy / MODULE_FILE
-    replace_once(module, "overview: >-", 'as_of: "2018-05-01"\nupdates:\n  - date: "2026-03-01"'
-                 "\n    text: The commission met again.\noverview: >-")
+    replace_once(module, "    date: \"2026\"\n", "    date: \"2026\"\n    as_of: \"2019-12-31\"\n")
+    replace_once(module, "overview: >-", 'as_of: "2018-05-01"\noverview: >-')
+    _, report = review_project(course_copy)
+    assert len([f for f in report.findings if f.rule == "stale-fact" and f.item is None]) == 2
+    replace_once(module, 'as_of: "2018-05-01"\n', 'as_of: "2018-05-01"\nupdates:\n'
+                 '  - date: "2026-03-01"\n    text: The commission met again.\n')
     _, report = review_project(course_copy)
     assert not [f for f in report.findings if f.rule == "stale-fact" and f.item is None]
 

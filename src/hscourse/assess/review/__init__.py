@@ -33,6 +33,7 @@ from hscourse.assess.review.module_rules import (
     objective_uncovered,
     objectives,
     stale_module,
+    latest_update,
 )
 from hscourse.assess.review.text import content_stems
 from hscourse.errors import ContentError, Diagnostic
@@ -142,7 +143,7 @@ class _Reviewer:
             exempt, problems = _ignored(item, self.locate)
             self.problems += problems
             ctx = ItemContext(item, self.settings, ids, sources, readings,
-                              bool(module.data.get("draft")))
+                              bool(module.data.get("draft")), latest_update(module))
             for rule in ITEM_RULES:
                 for hit in rule(ctx):
                     self.add(hit, item["id"], module, exempt)
@@ -174,9 +175,9 @@ class _Reviewer:
     def _forms(self, module: Module) -> list[Any]:
         if int(self.course.settings.get("versions", 1)) < 2:
             return []
-        from hscourse.forms import base_seed, forms_for
+        from hscourse.forms import forms_for
 
-        return forms_for(self.course, module, f"{base_seed(self.course)}|{module.id}")
+        return forms_for(self.course, module)
 
     def run(self) -> Report:
         reviews = [self.module(m) for m in self.course.modules]

@@ -82,6 +82,7 @@ class ItemContext:
     source_stems: set[str]
     reading_stems: dict[str, set[str]] = field(default_factory=dict)
     draft: bool = False
+    updated: str | None = None  # the module's latest `updates:` date
 
     @property
     def options(self) -> list[str]:
@@ -431,8 +432,15 @@ def stale_hit(path: tuple[object, ...], as_of: str, settings: Settings, what: st
                "dated `updates:` entry to the module")
 
 
+def brought_up_to_date(as_of: str, updated: str | None, settings: Settings) -> bool:
+    """Whether the module's own dated update, itself recent enough, is newer than as_of: the
+    "since then" box then tells students what changed, so an older fact is dated, not stale."""
+    return updated is not None and updated > as_of and stale_hit((), updated, settings, "") is None
+
+
 def stale_fact(ctx: ItemContext) -> Iterator[Hit]:
-    if "as_of" in ctx.item:
+    if "as_of" in ctx.item and not brought_up_to_date(ctx.item["as_of"], ctx.updated,
+                                                       ctx.settings):
         hit = stale_hit(("as_of",), ctx.item["as_of"], ctx.settings, "the item's")
         if hit:
             yield hit

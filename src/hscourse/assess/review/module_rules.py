@@ -11,7 +11,7 @@ from itertools import combinations
 from typing import Any
 
 from hscourse.assess.review.core import Hit, Settings
-from hscourse.assess.review.item_rules import placeholder_hit, stale_hit
+from hscourse.assess.review.item_rules import brought_up_to_date, placeholder_hit, stale_hit
 from hscourse.assess.review.text import content_stems, plain, quote, words
 from hscourse.model import LETTERS, Module, located_strings
 from hscourse.schema import BLOOM_LEVELS
@@ -169,9 +169,13 @@ def longest_key_share(quiz: list[dict[str, Any]], settings: Settings,
                   "distractors or shorten keys")
 
 
+def latest_update(module: Module) -> str | None:
+    return max((u["date"] for u in module.data.get("updates", [])), default=None)
+
+
 def stale_module(module: Module, settings: Settings) -> Iterator[Hit]:
     data = module.data
-    updated = max((u["date"] for u in data.get("updates", [])), default=None)
+    updated = latest_update(module)
     if "as_of" in data:
         latest = max(data["as_of"], updated or data["as_of"])
         hit = stale_hit(("as_of",), latest, settings, "the module's" if latest == data["as_of"]
@@ -179,7 +183,7 @@ def stale_module(module: Module, settings: Settings) -> Iterator[Hit]:
         if hit:
             yield hit
     for i, reading in enumerate(data.get("readings", [])):
-        if "as_of" in reading:
+        if "as_of" in reading and not brought_up_to_date(reading["as_of"], updated, settings):
             hit = stale_hit(("readings", i, "as_of"), reading["as_of"], settings,
                             f"the reading {reading['id']!r}")
             if hit:

@@ -278,7 +278,8 @@ def grade(responses: Path, quiz: str, project: Path, term: Path | None, output: 
     folder (0700; files 0600). Nothing is written if the file has any problem.
     """
     from hscourse.assess.grade import Settings
-    from hscourse.assess.report import GradeOptions, grade as run_grade
+    from hscourse.assess.report import GradeOptions
+    from hscourse.assess.report import grade as run_grade
 
     options = GradeOptions(Settings(all_or_nothing, negative_marking), pdf=not no_pdf,
                            feedback=feedback, seed=seed)

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from hscourse.assess.responses import Table
 from hscourse.errors import ContentError, Diagnostic, did_you_mean
@@ -37,6 +38,7 @@ FIXED_COLUMNS = ("student_id", "name", "form")
 CHOICE_TYPES = ("single_choice", "multiple_answer", "true_false")
 TRUE_FALSE = ("True", "False")
 DECIMALS = 4
+TWO_LETTERS = "two or more letters on a single-choice question: scored as a wrong answer"
 _QUESTION_COLUMN = re.compile(r"(\d+)(?:\.(\d+))?")
 _MATCH_PAIR = re.compile(r"\s*(\d+)\s*[-–:=.]?\s*([A-Za-z])\s*[,;]?")
 _ORDER_PAIR = re.compile(r"\s*([A-Za-z])\s*[-–:=.]?\s*(\d+)\s*[,;]?")
@@ -195,8 +197,7 @@ def _single(q: Question, text: str, settings: Settings) -> tuple[float, tuple[in
     picked = sorted(set(_letters(text, len(item["options"]), "an option")))
     chosen = tuple(q.original[p] for p in picked)
     if len(picked) > 1:
-        return _wrong_penalty(item, settings), chosen, "two or more letters on a single-choice " \
-                                                      "question: scored as a wrong answer"
+        return _wrong_penalty(item, settings), chosen, TWO_LETTERS
     right = item["options"][picked[0]].get("correct")
     return (item["points"] if right else _wrong_penalty(item, settings)), chosen, ""
 
@@ -401,8 +402,9 @@ def score_question(q: Question, text: str, rubric: dict[int, str], settings: Set
     student.points[item["id"]] = round(points, DECIMALS)
 
 
-def grade_table(table: Table, quiz: QuizForms, settings: Settings = Settings()) -> Grading:
+def grade_table(table: Table, quiz: QuizForms, settings: Settings | None = None) -> Grading:
     """Score every row of a responses table; every problem in the file raised at once."""
+    settings = settings or Settings()
     columns = read_columns(table, quiz)
     grading = Grading(quiz, [])
     problems: list[Diagnostic] = []

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable
+from collections.abc import Iterable
 
 from hscourse.assess.grade import StudentScore
 

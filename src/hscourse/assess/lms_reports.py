@@ -20,10 +20,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
-from hscourse.assess.grade import (CellError, Grading, Question, QuizForms, Settings,
-                                   StudentScore, normalise, score_question)
+from hscourse.assess.grade import (
+    CellError,
+    Grading,
+    Question,
+    QuizForms,
+    Settings,
+    StudentScore,
+    normalise,
+    score_question,
+)
 from hscourse.assess.responses import Table
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.export.common import plain_text, quiz_items
@@ -33,6 +42,10 @@ NO_RESPONSE = ("", "-")
 IDENTITY_COLUMNS = ("ID number", "Email address", "Username")
 SCORED_TYPES = ("single_choice", "multiple_answer", "true_false", "short_answer", "matching")
 _SLOT = re.compile(r"(Question|Response) (\d+)")
+
+
+def _cell(cells: list[str], index: int | None) -> str:
+    return cells[index] if index is not None and index < len(cells) else ""
 
 
 def is_moodle_responses(table: Table) -> bool:
@@ -109,8 +122,9 @@ def _lms_quiz(quiz: QuizForms) -> QuizForms:
 
 
 def read_moodle_responses(table: Table, quiz: QuizForms, course: Course,
-                          settings: Settings = Settings()) -> Grading:
+                          settings: Settings | None = None) -> Grading:
     """Score a Moodle Responses report against the quiz's items; every problem at once."""
+    settings = settings or Settings()
     identity, first, surname, slots = _columns(table)
     lms = _lms_quiz(quiz)
     scored = {q.item["id"]: q for q in lms.forms[""]}
@@ -120,7 +134,7 @@ def read_moodle_responses(table: Table, quiz: QuizForms, course: Course,
     state = table.header.index("State") if "State" in table.header else None
     seen: dict[str, int] = {}
     for row, cells in table.rows:
-        cell = (lambda i: cells[i] if i is not None and i < len(cells) else "")
+        cell = partial(_cell, cells)
         student_id = cell(identity)
         if not student_id or (state is not None and cell(state) not in ("", "Finished")):
             continue
@@ -141,11 +155,12 @@ def read_moodle_responses(table: Table, quiz: QuizForms, course: Course,
                 continue
             question = scored.get(item_id)
             response = cell(r_col)
-            if question is None or response in NO_RESPONSE:
+            if question is None:
                 continue
+            response = "" if response in NO_RESPONSE else response
             where = table.error(row, r_col + 1, f"Response {number}", "")
             try:
-                score_question(question, _letters_for(question.item, response), {}, settings,
+                score_question(question, response and _letters_for(question.item, response), {}, settings,
                                student, grading, where)
             except CellError as exc:
                 problems.append(table.error(row, r_col + 1, f"Response {number}",

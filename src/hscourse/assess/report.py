@@ -24,8 +24,15 @@ from typing import Any
 import numpy as np
 
 from hscourse.assess.analysis import ItemData, OptionData, analyse
-from hscourse.assess.grade import (CHOICE_TYPES, TRUE_FALSE, Grading, Settings, grade_table,
-                                   quiz_forms, read_overrides)
+from hscourse.assess.grade import (
+    CHOICE_TYPES,
+    TRUE_FALSE,
+    Grading,
+    Settings,
+    grade_table,
+    quiz_forms,
+    read_overrides,
+)
 from hscourse.assess.gradebook import canvas_csv, moodle_csv
 from hscourse.assess.responses import read_table
 from hscourse.errors import ContentError, Diagnostic
@@ -38,7 +45,7 @@ FOLDER_MODE, FILE_MODE = 0o700, 0o600
 
 @dataclass(frozen=True)
 class GradeOptions:
-    settings: Settings = Settings()
+    settings: Settings = field(default_factory=Settings)
     pdf: bool = True
     feedback: bool = False
     seed: str | None = None

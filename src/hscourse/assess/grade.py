@@ -26,6 +26,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from hscourse.assess.responses import Table
@@ -157,12 +158,15 @@ def normalise(text: str) -> str:
     return "".join(c for c in text if unicodedata.category(c)[0] not in "PSZ" and not c.isspace())
 
 
+_fractions = lru_cache(maxsize=256)(multiple_answer_fractions)
+
+
 def multiple_answer_fraction(item: dict[str, Any], chosen: Iterable[int]) -> float:
     """The share of the points for choosing these options (module indices), as Moodle grades
     the question hscourse exports: the export's fractions, summed, kept within 0..1."""
     options = item["options"]
     correct = [i for i, option in enumerate(options) if option.get("correct")]
-    split = multiple_answer_fractions(len(correct), len(options))
+    split = _fractions(len(correct), len(options))
     if split is None:  # Moodle cannot hold it (over 20 correct): an even share instead
         others = len(options) - len(correct)
         split = ([100 / len(correct)] * len(correct), -100 / others if others else 0.0)
@@ -368,38 +372,64 @@ def _cell(cells: list[str], index: int) -> str:
     return cells[index] if index < len(cells) else ""
 
 
-def score_question(q: Question, text: str, rubric: dict[int, str], settings: Settings,
-                   student: StudentScore, grading: Grading, where: Diagnostic) -> None:
-    """Score one answer into student (raises CellError for what cannot be read)."""
-    item, kind = q.item, q.item["type"]
+@dataclass(frozen=True)
+class Outcome:
+    """What one answer earns: points, the original options chosen, a note, whether a short
+    answer matched nothing. The same answer to the same question always earns the same."""
+
+    points: float
+    chosen: tuple[int, ...] | None = None
+    note: str = ""
+    unmatched: bool = False
+
+
+def score_answer(q: Question, text: str, rubric: tuple[tuple[int, str], ...],
+                 settings: Settings) -> Outcome | None:
+    """Score one answer; None when omitted (raises CellError for what cannot be read)."""
+    kind = q.item["type"]
+    filled = {k: v for k, v in rubric if v}
+    if not text and not filled:
+        return None
     if kind == "essay":
-        filled = {k: v for k, v in rubric.items() if v}
-        if not filled and not text:
-            student.points[item["id"]] = 0.0
-            return
-        points = _essay(q, filled, text)
-    elif not text:
-        student.points[item["id"]] = 0.0
-        return
-    elif kind == "single_choice":
-        points, student.chosen[item["id"]], note = _single(q, text, settings)
-        if note:
-            grading.notes.append(Diagnostic(where.file, where.line, where.column, where.field,
-                                            f"student {student.student_id}: {note}"))
-    elif kind == "multiple_answer":
-        points, student.chosen[item["id"]] = _multiple(q, text, settings)
-    elif kind == "true_false":
-        points, student.chosen[item["id"]] = _true_false(q, text, settings)
-    elif kind == "short_answer":
+        return Outcome(round(_essay(q, filled, text), DECIMALS))
+    if kind == "single_choice":
+        points, chosen, note = _single(q, text, settings)
+        return Outcome(round(points, DECIMALS), chosen, note)
+    if kind in ("multiple_answer", "true_false"):
+        points, chosen = (_multiple if kind == "multiple_answer" else _true_false)(q, text,
+                                                                                   settings)
+        return Outcome(round(points, DECIMALS), chosen)
+    if kind == "short_answer":
         points, matched = _short(q, text, settings)
-        if not matched:
-            grading.unmatched.setdefault((item["id"], text), []).append(student.student_id)
-    elif kind == "matching":
-        points = _matching(q, text)
+        return Outcome(points, unmatched=not matched)
+    return Outcome(round((_matching if kind == "matching" else _ordering)(q, text), DECIMALS))
+
+
+def score_question(q: Question, text: str, rubric: tuple[tuple[int, str], ...],
+                   settings: Settings, student: StudentScore, grading: Grading,
+                   where: Diagnostic, cache: dict[tuple[int, str, tuple[tuple[int, str], ...]],
+                                                  Outcome | None] | None = None) -> None:
+    """Score one answer into student and grading (raises CellError for what cannot be read)."""
+    key = (id(q), text, rubric)
+    if cache is not None and key in cache:
+        outcome = cache[key]
     else:
-        points = _ordering(q, text)
-    student.answers[item["id"]] = text
-    student.points[item["id"]] = round(points, DECIMALS)
+        outcome = score_answer(q, text, rubric, settings)
+        if cache is not None:
+            cache[key] = outcome
+    item_id = q.item["id"]
+    if outcome is None:
+        student.points[item_id] = 0.0
+        return
+    student.points[item_id] = outcome.points
+    student.answers[item_id] = text
+    if outcome.chosen is not None:
+        student.chosen[item_id] = outcome.chosen
+    if outcome.note:
+        grading.notes.append(Diagnostic(where.file, where.line, where.column, where.field,
+                                        f"student {student.student_id}: {outcome.note}"))
+    if outcome.unmatched:
+        grading.unmatched.setdefault((item_id, text), []).append(student.student_id)
 
 
 def grade_table(table: Table, quiz: QuizForms, settings: Settings | None = None) -> Grading:
@@ -409,6 +439,7 @@ def grade_table(table: Table, quiz: QuizForms, settings: Settings | None = None)
     grading = Grading(quiz, [])
     problems: list[Diagnostic] = []
     seen: dict[str, int] = {}
+    cache: dict[tuple[int, str, tuple[tuple[int, str], ...]], Outcome | None] = {}
     sid, name = columns.fixed["student_id"], columns.fixed["name"]
     for row, cells in table.rows:
         student_id = _cell(cells, sid)
@@ -428,13 +459,14 @@ def grade_table(table: Table, quiz: QuizForms, settings: Settings | None = None)
         for q in quiz.forms[letter or ""]:
             index = columns.questions.get(q.number)
             text = _cell(cells, index) if index is not None else ""
-            rubric = {k: _cell(cells, i) for k, i in columns.rubric.get(q.number, {}).items()}
-            where = table.error(row, (index or 0) + 1, str(q.number), "")
+            rubric = tuple((k, _cell(cells, i))
+                           for k, i in columns.rubric.get(q.number, {}).items())
+            where = Diagnostic(table.file, row, (index or 0) + 1, str(q.number), "")
             try:
-                if rubric and any(rubric.values()) and q.item["type"] != "essay":
+                if any(v for _k, v in rubric) and q.item["type"] != "essay":
                     raise CellError(f"rubric points for question {q.number}, which is not an "
                                     f"essay on form {letter}")
-                score_question(q, text, rubric, settings, student, grading, where)
+                score_question(q, text, rubric, settings, student, grading, where, cache)
             except CellError as exc:
                 problems.append(table.error(row, where.column, f"question {q.number}",
                                             f"form {letter or '-'}, {q.item['type']} item "

@@ -12,7 +12,7 @@ Questions are matched to items by their text: hscourse's Moodle export writes ea
 prompt (after its stimulus) as the question text, so the summary starts with it. "Question N"
 columns are therefore required; a slot's question may differ per student (random questions),
 so each cell is matched on its own. Responses are turned into the letters of the module's own
-option order and scored by the same rules as paper (`grade.score_question`). Essays have no
+option order and scored by the same rules as paper (`grade.score_answer`). Essays have no
 score in this report and are left out of the analysis; attempts not "Finished" are skipped.
 """
 
@@ -160,7 +160,7 @@ def read_moodle_responses(table: Table, quiz: QuizForms, course: Course,
             response = "" if response in NO_RESPONSE else response
             where = table.error(row, r_col + 1, f"Response {number}", "")
             try:
-                score_question(question, response and _letters_for(question.item, response), {}, settings,
+                score_question(question, response and _letters_for(question.item, response), (), settings,
                                student, grading, where)
             except CellError as exc:
                 problems.append(table.error(row, r_col + 1, f"Response {number}",

@@ -315,3 +315,41 @@ def test_cli_grade(sim, tmp_path: Path) -> None:
     assert not (tmp_path / "out2").exists()
     result = runner.invoke(main, ["grade", str(responses), "--quiz", "nosuch", "-p", str(root)])
     assert result.exit_code == 1 and "no quiz 'nosuch'" in result.stderr
+
+
+def test_rubric_columns_are_added_up(sim) -> None:
+    _root, _course, quiz = sim
+    number = next(q.number for q in quiz.forms["A"] if q.item["type"] == "essay")
+    essay = next(q.item["id"] for q in quiz.forms["A"] if q.number == number)
+    other = next(f for f in quiz.letters if quiz.forms[f][number - 1].item["type"] != "essay")
+    head = header(quiz) + f",{number}.1,{number}.2\n"
+    blank = "," * quiz.question_count()
+    student = grade_table(table(head + f"s1,a,A{blank},1,0.5\n"), quiz).students[0]
+    assert student.points[essay] == 1.5
+    errors = _errors(head + f"s1,a,{other}{blank},1,0.5\n", quiz)
+    assert any(f"not an essay on form {other}" in e for e in errors)
+    errors = _errors(head + f"s1,a,A{blank},1.5,0\n", quiz)  # criterion 1 is worth 1
+    assert any("rubric criterion 1, which is worth 0–1" in e for e in errors)
+
+
+def test_grades_stay_out_of_builds_and_student_outputs(tmp_path: Path) -> None:
+    """A build lists no grades in its manifest, leaves grades/ alone, and no student output
+    holds a student's name or id."""
+    from hscourse.build import Options, build
+
+    root = make_course(tmp_path / "course", items=4, versions=1,
+                       kinds=("single_choice", "true_false"))
+    build(root, options=Options(jobs=1))
+    template = root / "dist" / "instructor" / "sim-responses-template.csv"
+    assert template.read_text().strip() == "student_id,name,form,1,2,3,4"
+    responses = tmp_path / "r.csv"
+    responses.write_text(template.read_text() + "SECRET-ID-1,Secret Student,,A,T,B,\n")
+    result = grade(root, responses, "sim", options=FAST)
+    assert result.grading.students[0].points == {"sim-q01": 1, "sim-q02": 1, "sim-q03": 0,
+                                                 "sim-q04": 0}  # q02 is true, q03 false
+    build(root, options=Options(jobs=1, force=True))
+    assert (result.folder / "scores.csv").is_file()
+    manifest = (root / "dist" / "manifest.json").read_text()
+    assert "grades/" not in manifest and "SECRET" not in manifest
+    for path in (root / "dist" / "student").iterdir():
+        assert b"SECRET" not in path.read_bytes()

@@ -57,7 +57,8 @@ def build_capturing(root: Path, dist: Path) -> Built:
         result = build(root, dist=dist)
     finally:
         logger.removeHandler(handler)
-    return Built([result.dist / o.path for o in result.outputs], handler.messages)
+    return Built([result.dist / o.path for o in result.outputs
+                  if o.path.endswith(".pdf")], handler.messages)
 
 
 @pytest.fixture(scope="session")

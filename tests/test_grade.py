@@ -353,3 +353,21 @@ def test_grades_stay_out_of_builds_and_student_outputs(tmp_path: Path) -> None:
     assert "grades/" not in manifest and "SECRET" not in manifest
     for path in (root / "dist" / "student").iterdir():
         assert b"SECRET" not in path.read_bytes()
+
+
+def test_a_regrade_replaces_the_files_of_the_last_run(sim, tmp_path: Path) -> None:
+    root, _course, quiz = sim
+    data, _ = simulate(quiz, 5, seed=4)
+    responses = tmp_path / "r.csv"
+    responses.write_bytes(data)
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.csv").write_text("the instructor's own file\n")
+    (out / "item-analysis.pdf").write_bytes(b"an earlier report")
+    grade(root, responses, "sim", out=out, options=FAST)
+    assert not (out / "item-analysis.pdf").exists()  # --no-pdf: the old report is gone
+    assert (out / "notes.csv").read_text() == "the instructor's own file\n"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    before = stat.S_IMODE(tmp_path.stat().st_mode)
+    grade(root, responses, "sim", out=out, options=FAST)
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == before  # -o: only that folder is made private

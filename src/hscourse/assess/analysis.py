@@ -184,7 +184,7 @@ def _means_by(items: list[ItemData], scores: np.ndarray, key: str) -> list[dict[
         for name in values:
             names.setdefault(name, []).append(i)
     out = []
-    for name, idx in names.items():
+    for name, idx in sorted(names.items()):
         points = sum(items[i].points for i in idx)
         mean = float(scores[:, idx].sum(axis=1).mean()) / points if points else 0.0
         out.append({"id": name, "items": [items[i].id for i in idx], "mean_percent": 100 * mean})

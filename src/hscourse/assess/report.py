@@ -41,6 +41,8 @@ from hscourse.model import Course, Module
 from hscourse.render import context_extras, environment, template_folders
 
 FOLDER_MODE, FILE_MODE = 0o700, 0o600
+OUTPUT_NAMES = ("scores.csv", "gradebook-moodle.csv", "gradebook-canvas.csv",
+                "unmatched-answers.csv", "item-analysis.json", "item-analysis.pdf")
 
 
 @dataclass(frozen=True)
@@ -203,17 +205,27 @@ def _safe_name(student_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", student_id)[:64] or "student"
 
 
-def write_private(folder: Path, files: dict[str, bytes]) -> None:
-    """Write files into folder (made 0700, parents under grades/ too) as 0600 files, each
-    through a temporary file created 0600, so no one else can ever read a grade."""
-    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+def _private_folder(folder: Path) -> None:
+    folder.mkdir(mode=FOLDER_MODE, exist_ok=True)
     os.chmod(folder, FOLDER_MODE)
-    os.chmod(folder.parent, FOLDER_MODE)
+
+
+def write_private(folder: Path, files: dict[str, bytes], private_from: Path | None = None) -> None:
+    """Write files into folder as 0600 files, each through a temporary file created 0600, so
+    no one else can ever read a grade. The folder (and every folder from private_from down
+    to it, e.g. dist/grades/) is made 0700. Files an earlier run left there that this run
+    did not make (a withdrawn student's feedback) are removed."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    chain = [folder]
+    if private_from is not None:
+        chain = [private_from, *[p for p in folder.parents if p.is_relative_to(private_from)
+                                 and p != private_from][::-1], folder]
+    for path in dict.fromkeys(chain):
+        _private_folder(path)
     for name, data in sorted(files.items()):
         target = folder / name
         if target.parent != folder:
-            target.parent.mkdir(mode=FOLDER_MODE, exist_ok=True)
-            os.chmod(target.parent, FOLDER_MODE)
+            _private_folder(target.parent)
         fd, tmp = tempfile.mkstemp(prefix=".grade-", dir=target.parent)  # mode 0600
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -225,6 +237,9 @@ def write_private(folder: Path, files: dict[str, bytes]) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+    for stale in [*(folder / name for name in OUTPUT_NAMES), *folder.glob("feedback/*.pdf")]:
+        if stale.relative_to(folder).as_posix() not in files:
+            stale.unlink(missing_ok=True)
 
 
 def _render_pdfs(course: Course, jobs: dict[str, str], workers: int | None) -> dict[str, bytes]:
@@ -297,7 +312,8 @@ def grade(root: Path, responses: Path, quiz: str, term: Path | None = None,
                                options.pdf, options.feedback, options.seed, options.jobs)
     grading = read_responses(responses, quiz, course, options)
     files, analysis = grade_files(course, grading, options)
-    folder = (out or default_dist(course.root, term) / "grades" / quiz).resolve()
-    write_private(folder, files)
+    grades = (default_dist(course.root, term) / "grades").resolve()
+    folder = out.resolve() if out else grades / quiz
+    write_private(folder, files, None if out else grades)
     return GradeResult(folder, sorted(files), grading, analysis, grading.notes)
 

@@ -329,7 +329,9 @@ def test_rubric_columns_are_added_up(sim) -> None:
     errors = _errors(head + f"s1,a,{other}{blank},1,0.5\n", quiz)
     assert any(f"not an essay on form {other}" in e for e in errors)
     errors = _errors(head + f"s1,a,A{blank},1.5,0\n", quiz)  # criterion 1 is worth 1
-    assert any("rubric criterion 1, which is worth 0–1" in e for e in errors)
+    column = quiz.question_count() + 4  # the N.1 column
+    assert any(f":2:{column}:" in e and "rubric criterion 1, which is worth 0–1" in e
+               for e in errors)
 
 
 def test_grades_stay_out_of_builds_and_student_outputs(tmp_path: Path) -> None:
@@ -371,3 +373,35 @@ def test_a_regrade_replaces_the_files_of_the_last_run(sim, tmp_path: Path) -> No
     before = stat.S_IMODE(tmp_path.stat().st_mode)
     grade(root, responses, "sim", out=out, options=FAST)
     assert stat.S_IMODE(tmp_path.stat().st_mode) == before  # -o: only that folder is made private
+
+
+def test_items_drawn_per_form_are_scored_but_not_analysed(tmp_path: Path) -> None:
+    """With a pool drawn anew for every form, an item some forms lack is scored where it was
+    printed and left out of the item analysis (its statistics would count absences as 0)."""
+    import yaml
+
+    root = make_course(tmp_path / "course", items=8, versions=3,
+                       kinds=("single_choice", "true_false"))
+    module = root / "modules" / "sim" / "module.yaml"
+    data = yaml.safe_load(module.read_text())
+    for item in data["quiz"][4:]:
+        item["tags"] = ["extra"]
+    module.write_text(yaml.safe_dump(data, sort_keys=False))
+    term = root / "terms" / "t.yaml"
+    term.parent.mkdir()
+    term.write_text("modules:\n  sim:\n    pools:\n      - {tag: extra, draw: 2, "
+                    "per_version: true}\n")
+    quiz = quiz_forms(load_resolved(root, term), "sim")
+    printed = [{q.item["id"] for q in qs} for qs in quiz.forms.values()]
+    assert len({frozenset(p) for p in printed}) > 1 and quiz.question_count() == 6
+    data_csv, expected = simulate(quiz, 30, seed=6)
+    responses = tmp_path / "r.csv"
+    responses.write_bytes(data_csv)
+    result = grade(root, responses, "sim", term=term, options=FAST)
+    everywhere = set.intersection(*printed)
+    assert {i["id"] for i in result.analysis["items"]} == everywhere
+    assert set(result.analysis["not_analysed"]) == {i["id"] for i in quiz.items} - everywhere
+    assert set.union(*printed) - everywhere  # some drawn items are really left out
+    totals = [s.total for s in result.grading.students]
+    assert totals == pytest.approx(list(np.round(expected.sum(axis=1), 4)))
+    assert (root / "dist" / "t" / "grades" / "sim" / "scores.csv").is_file()

@@ -46,7 +46,12 @@ _ORDER_PAIR = re.compile(r"\s*([A-Za-z])\s*[-–:=.]?\s*(\d+)\s*[,;]?")
 
 
 class CellError(ValueError):
-    """An answer that cannot be read against its question on the student's form."""
+    """An answer that cannot be read against its question on the student's form; `criterion`
+    names the rubric column at fault, when it is one."""
+
+    def __init__(self, message: str, criterion: int = 0):
+        super().__init__(message)
+        self.criterion = criterion
 
 
 @dataclass(frozen=True)
@@ -291,10 +296,13 @@ def _essay(q: Question, cells: dict[int, str], whole: str | None) -> float:
         total = 0.0
         for k, text in cells.items():
             criterion = item["rubric"][k - 1]
-            value = _number(text)
+            try:
+                value = _number(text)
+            except CellError as exc:
+                raise CellError(str(exc), k) from None
             if not 0 <= value <= criterion["points"]:
                 raise CellError(f"{value:g} points for rubric criterion {k}, which is worth "
-                                f"0–{criterion['points']:g}")
+                                f"0–{criterion['points']:g}", k)
             total += value
         return min(total, item["points"])
     value = _number(whole or "")
@@ -468,7 +476,9 @@ def grade_table(table: Table, quiz: QuizForms, settings: Settings | None = None)
                                     f"essay on form {letter}")
                 score_question(q, text, rubric, settings, student, grading, where, cache)
             except CellError as exc:
-                problems.append(table.error(row, where.column, f"question {q.number}",
+                column = (columns.rubric[q.number][exc.criterion] + 1 if exc.criterion
+                          else where.column)
+                problems.append(table.error(row, column, f"question {q.number}",
                                             f"form {letter or '-'}, {q.item['type']} item "
                                             f"{q.item['id']!r}: {exc}"))
         grading.students.append(student)

@@ -77,14 +77,23 @@ def _objectives(item: dict[str, Any]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def on_every_form(grading: Grading) -> list[dict[str, Any]]:
+    """The items every form printed (a per-form pool draw leaves some out of some forms: their
+    statistics over students who never saw them would be wrong, so they are not analysed)."""
+    printed = [{q.item["id"] for q in qs} for qs in grading.quiz.forms.values()]
+    return [item for item in grading.quiz.items if all(item["id"] in ids for ids in printed)]
+
+
 def item_data(grading: Grading) -> tuple[list[ItemData], np.ndarray]:
-    """The items in module order with their options and chosen flags, and the score matrix."""
-    quiz, students = grading.quiz, grading.students
-    scores = np.array([[s.points.get(item["id"], 0.0) for item in quiz.items] for s in students],
-                      dtype=float).reshape(len(students), len(quiz.items))
+    """The items on every form, in module order, with their options and chosen flags, and the
+    score matrix (students x those items)."""
+    students = grading.students
+    analysed = on_every_form(grading)
+    scores = np.array([[s.points.get(item["id"], 0.0) for item in analysed] for s in students],
+                      dtype=float).reshape(len(students), len(analysed))
     out = []
-    for item in quiz.items:
-        file, line = _location(quiz.module, item["id"])
+    for item in analysed:
+        file, line = _location(grading.quiz.module, item["id"])
         options = None
         if item["type"] in CHOICE_TYPES:
             texts = ([plain_text(o["text"]) for o in item["options"]]
@@ -195,7 +204,7 @@ def feedback_html(course: Course, grading: Grading, index: int) -> str:
         item = q.item
         rows.append({"number": q.number, "item": item, "answer": student.answers.get(item["id"], ""),
                      "points": student.points.get(item["id"], 0.0)})
-    max_points = sum(item["points"] for item in grading.quiz.items)
+    max_points = sum(q.item["points"] for q in grading.quiz.forms[student.form])
     return _render(course, "feedback.html.j2", student=student, rows=rows,
                    title=grading.quiz.module.data["title"], max_points=max_points,
                    module={"id": grading.quiz.module.id})
@@ -266,7 +275,10 @@ def grade_files(course: Course, grading: Grading, options: GradeOptions
     """Every file of the grades folder, in memory."""
     items, scores = item_data(grading)
     analysis = analyse(grading.quiz.quiz, items, scores)
-    max_points = analysis["summary"]["max_points"]
+    analysed = {item.id for item in items}
+    analysis["not_analysed"] = [i["id"] for i in grading.quiz.items if i["id"] not in analysed]
+    max_points = max(sum(q.item["points"] for q in questions)
+                     for questions in grading.quiz.forms.values())
     title = f"{grading.quiz.module.data['title']} quiz"
     files = {"scores.csv": scores_csv(grading, max_points),
              "gradebook-moodle.csv": moodle_csv(grading.students, title),

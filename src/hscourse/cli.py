@@ -289,8 +289,9 @@ def grade(responses: Path, quiz: str, project: Path, term: Path | None, output: 
         click.echo(f"note: {note}", err=True)
     unmatched = len(result.grading.unmatched)
     summary = result.analysis["summary"]
-    click.echo(f"Graded {len(result.grading.students)} students (mean {summary['mean']:.2f} of "
-               f"{summary['max_points']:g}) into {result.folder}"
+    count = len(result.grading.students)
+    click.echo(f"Graded {count} student{'s' if count != 1 else ''} "
+               f"(mean {summary['mean']:.2f} of {summary['max_points']:g}) into {result.folder}"
                + (f"; {unmatched} short answers matched nothing (unmatched-answers.csv)"
                   if unmatched else ""))
 

@@ -145,12 +145,19 @@ def _svg_url(figure: Any) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+CHART_STYLE = {"svg.hashsalt": "hscourse", "font.size": 9, "svg.fonttype": "none"}
+
+
 def charts(analysis: dict[str, Any]) -> dict[str, str]:
-    """The report's charts as SVG data URLs: the score histogram and the item map."""
+    """The report's charts as SVG data URLs: the score histogram and the item map (text kept
+    as text, a fixed hash salt: the same analysis draws the same bytes)."""
     import matplotlib
 
-    matplotlib.rcParams.update({"svg.hashsalt": "hscourse", "font.size": 9,
-                                "svg.fonttype": "none"})
+    with matplotlib.rc_context(CHART_STYLE):
+        return {"histogram": _histogram(analysis), "item_map": _item_map(analysis)}
+
+
+def _histogram(analysis: dict[str, Any]) -> str:
     from matplotlib.figure import Figure
 
     bins = analysis["summary"]["histogram"]
@@ -162,7 +169,12 @@ def charts(analysis: dict[str, Any]) -> dict[str, str]:
     axes.set_xlabel("Total score (points)")
     axes.set_ylabel("Students")
     figure.tight_layout()
-    histogram = _svg_url(figure)
+    return _svg_url(figure)
+
+
+def _item_map(analysis: dict[str, Any]) -> str:
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(6.2, 3.2))
     axes = figure.add_subplot()
     for item in analysis["items"]:
@@ -179,7 +191,7 @@ def charts(analysis: dict[str, Any]) -> dict[str, str]:
     axes.set_xlabel("Facility (share of the points scored)")
     axes.set_ylabel("Item-rest correlation")
     figure.tight_layout()
-    return {"histogram": histogram, "item_map": _svg_url(figure)}
+    return _svg_url(figure)
 
 
 def _render(course: Course, template: str, **values: Any) -> str:

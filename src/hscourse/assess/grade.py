@@ -125,11 +125,14 @@ def printed_forms(course: Course, module: Module, seed: str | None = None) -> li
 
 def _original_positions(printed: list[dict[str, Any]], source: list[dict[str, Any]]
                         ) -> tuple[int, ...]:
-    """Where each printed option stands in the module's item (the form moved whole dicts)."""
+    """Where each printed option stands in the module's item (the form moves whole options;
+    should a form ever annotate them, their text still identifies them)."""
     free = list(range(len(source)))
     out = []
     for option in printed:
-        index = next(i for i in free if source[i] == option)
+        index = next((i for i in free if source[i] == option), None)
+        if index is None:
+            index = next(i for i in free if source[i]["text"] == option["text"])
         free.remove(index)
         out.append(index)
     return tuple(out)

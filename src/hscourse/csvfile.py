@@ -10,22 +10,30 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any, Iterable
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")  # a plain number (a negative mark) stays a number
 
 
 def safe_cell(value: Any) -> str:
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def rows_bytes(rows: Iterable[Iterable[Any]], *, crlf: bool = False, bom: bool = False) -> bytes:
+    """UTF-8 CSV of rows, every cell made safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n" if crlf else "\n")
+    writer.writerows([safe_cell(v) for v in row] for row in rows)
+    return buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")
 
 
 def csv_bytes(header: Iterable[Any], rows: Iterable[Iterable[Any]], *, excel: bool = False
               ) -> bytes:
     """UTF-8 CSV of header and rows, every cell made safe; excel=True writes CRLF line ends
     and a byte-order mark, so spreadsheets read the file as UTF-8."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n" if excel else "\n")
-    writer.writerow([safe_cell(v) for v in header])
-    writer.writerows([safe_cell(v) for v in row] for row in rows)
-    return buffer.getvalue().encode("utf-8-sig" if excel else "utf-8")
+    return rows_bytes([list(header), *rows], crlf=excel, bom=excel)

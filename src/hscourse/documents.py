@@ -71,9 +71,33 @@ def module_documents(course: Course, module: Module) -> Iterable[Document]:
                                render_edition(course, module, edition, form), source, folders)
 
 
+def responses_templates(course: Course, module: Module) -> dict[Output, bytes]:
+    """An empty responses CSV per quiz (and per form), to type answers into for `grade`."""
+    from hscourse.assess.responses import template_csv
+
+    questions = len(module.data.get("quiz", []))
+    if not questions:
+        return {}
+    if int(course.settings.get("versions", 1)) < 2:
+        path, letters = f"instructor/{module.id}-responses-template.csv", [None]
+    else:
+        forms = forms_for(course, module)
+        questions = len(forms[0].module.data.get("quiz", []))
+        path, letters = "", [form.letter for form in forms]
+    files = {}
+    for letter in letters:
+        data = template_csv(questions)
+        name = path or f"instructor/{module.id}-responses-template-{letter}.csv"
+        files[Output(name, "instructor", "responses-template", module.id, sha256(data),
+                     letter)] = data
+    return files
+
+
 def data_files(course: Course) -> dict[Output, bytes]:
-    """The non-PDF outputs: per-form key CSVs, the cross-version map."""
+    """The non-PDF outputs: responses templates, per-form key CSVs, the cross-version map."""
     files: dict[Output, bytes] = {}
+    for module in course.modules:
+        files.update(responses_templates(course, module))
     if int(course.settings.get("versions", 1)) < 2:
         return files
     for module in course.modules:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLE, pdf_text, replace_once, squash
+from conftest import EXAMPLE, copy_course, pdf_text, replace_once, squash
 from hscourse.cli import main
 from hscourse.compare import differences
 from hscourse.errors import ContentError
@@ -203,3 +203,33 @@ def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "x").write_text("")
     result = CliRunner().invoke(main, ["init", str(tmp_path)])
     assert result.exit_code == 1 and "not empty" in result.stderr
+
+
+def test_extra_css_adds_to_the_built_in_stylesheet_in_every_edition(tmp_path: Path) -> None:
+    from hscourse.project import load_course
+    from hscourse.render import EDITIONS, READERS, render_edition, render_reader
+
+    root = copy_course(EXAMPLE, tmp_path / "course")
+    (root / "templates").mkdir()
+    (root / "templates/extra.css").write_text("h1 { color: #123456; }\n", encoding="utf-8")
+    with (root / "course.yaml").open("a", encoding="utf-8") as f:
+        f.write("extra_css: extra.css\n")
+    course = load_course(root)
+    pages = [render_edition(course, course.modules[0], e) for e in EDITIONS]
+    pages += [render_reader(course, r) for r in READERS]
+    for html in pages:
+        assert "h1 { color: #123456; }" in html
+        assert html.index("h1 { color: #123456; }") > html.index(".advisory")  # after print.css
+
+
+def test_a_base_override_reaches_the_reader(tmp_path: Path) -> None:
+    from hscourse.project import load_course
+    from hscourse.render import READERS, render_reader
+
+    root = copy_course(EXAMPLE, tmp_path / "course")
+    (root / "templates").mkdir()
+    (root / "templates/base.html.j2").write_text(
+        '{% extends "builtin/base.html.j2" %}{% block head %}<meta name="x-dept" '
+        'content="DEPT-OVERRIDE">{% endblock %}', encoding="utf-8")
+    course = load_course(root)
+    assert all('content="DEPT-OVERRIDE"' in render_reader(course, r) for r in READERS)

@@ -10,22 +10,24 @@ import io
 import re
 import statistics
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from conftest import EXAMPLE, REPO
 from hscourse.build import BuildResult
 from hscourse.documents import render_all
 from hscourse.errors import ContentError
 from hscourse.pdf import RenderError, write_pdf
 from hscourse.project import load_course
 from hscourse.render import EDITIONS, render_edition
+
+from conftest import EXAMPLE, REPO
 
 # A 2x2 red PNG, as a data: URL, so the test image resolves however module paths are resolved.
 RED_PNG = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGM8"

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import EXAMPLE
-from grade_sim import make_course, simulate
 
 from hscourse.assess.analysis import ItemData, analyse, cronbach_alpha
 from hscourse.assess.grade import grade_table, quiz_forms
@@ -19,6 +17,9 @@ from hscourse.assess.report import GradeOptions, grade, item_data
 from hscourse.assess.responses import parse, read_table
 from hscourse.errors import ContentError
 from hscourse.resolve import load_resolved
+
+from conftest import EXAMPLE
+from grade_sim import make_course, simulate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grade"
 MISKEYED = "sim-q02"

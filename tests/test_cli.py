@@ -7,9 +7,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from conftest import EXAMPLE, REPO
 from hscourse import __version__
 from hscourse.cli import main
+
+from conftest import EXAMPLE, REPO
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from conftest import REPO
 from hscourse.model import Module
 from hscourse.project import load_course
+
+from conftest import REPO
 
 COURSE = load_course(REPO)
 IDS = ["human-security", "water-conflict", "r2p-darfur", "tibet", "peacekeeping"]

@@ -8,16 +8,17 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from markupsafe import Markup
+from pypdf import PdfReader
 
-from conftest import EXAMPLE, REPO, body_text, pdf_text, squash
 from hscourse.build import BuildResult
 from hscourse.markdown import render_inline
 from hscourse.model import instructor_only_texts, secret_texts
 from hscourse.pdf import write_pdf
 from hscourse.project import load_course
 from hscourse.render import EDITIONS, render_edition
-from pypdf import PdfReader
-from markupsafe import Markup
+
+from conftest import EXAMPLE, REPO, body_text, pdf_text, squash
 
 
 def plain(markdown: str) -> str:

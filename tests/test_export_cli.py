@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from lms.courses import EXAMPLE
 
 from hscourse.cli import main
 from hscourse.export.lms import FORMATS, export_outputs, write_exports
 from hscourse.project import load_course
+
+from lms.courses import EXAMPLE
 
 
 def run(*args: str) -> tuple[int, str]:

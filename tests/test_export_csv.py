@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
-from lms.courses import EXAMPLE, REPO
-
 from hscourse.export.csvkey import export_csv
 from hscourse.forms import module_seed
 from hscourse.model import module_view
 from hscourse.project import load_course
+
+from lms.courses import EXAMPLE, REPO
 
 
 def rows(data: bytes) -> list[dict[str, str]]:

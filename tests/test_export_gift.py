@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lms.courses import EXAMPLE, PNG_1PX, REPO, edited_example
-from lms.readers import parse_gift
 
 from hscourse.errors import ContentError
 from hscourse.export.gift import export_gift
 from hscourse.project import load_course
+
+from lms.courses import EXAMPLE, PNG_1PX, REPO, edited_example
+from lms.readers import parse_gift
 
 PEG_TYPES = {"single_choice": "MC", "multiple_answer": "MC", "true_false": "TF",
              "short_answer": "Short", "essay": "Essay", "matching": "Matching"}

@@ -6,14 +6,14 @@ import base64
 from pathlib import Path
 
 import pytest
-from lms.courses import EXAMPLE, PNG_1PX, REPO, edited_example
-from lms.readers import moodle_problems
 from lxml import etree
 
-from hscourse.errors import ContentError
 from hscourse.export.common import multiple_answer_fractions
 from hscourse.export.moodle import export_moodle
 from hscourse.project import load_course
+
+from lms.courses import EXAMPLE, PNG_1PX, REPO, edited_example
+from lms.readers import moodle_problems
 
 ALLOWED = {100, 90, 83.33333, 80, 75, 70, 66.66667, 60, 50, 40, 33.33333, 30, 25, 20, 16.66667,
            14.28571, 12.5, 11.11111, 10, 5}

@@ -7,12 +7,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from lms.courses import EXAMPLE, PNG_1PX, REPO, edited_example
-from lms.readers import FIXTURES, qti_errors
 from lxml import etree
 
 from hscourse.export.qti import CANVAS_TYPES, export_qti
 from hscourse.project import load_course
+
+from lms.courses import EXAMPLE, PNG_1PX, REPO, edited_example
+from lms.readers import FIXTURES, qti_errors
 
 NS = {"q": "http://www.imsglobal.org/xsd/ims_qtiasiv1p2",
       "cp": "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"}

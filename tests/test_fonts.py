@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from conftest import REPO
 from hscourse import fonts
 from hscourse.errors import ContentError
 from hscourse.project import load_course
+
+from conftest import REPO
 
 MODULE = "modules/example/module.yaml"
 

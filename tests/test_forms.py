@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from conftest import EXAMPLE, copy_course, pdf_text, squash
 from hscourse.build import BuildResult, Options, build
 from hscourse.forms import make_form
 from hscourse.model import LETTERS, module_view
 from hscourse.render import type_label
 from hscourse.resolve import load_resolved
+
+from conftest import EXAMPLE, copy_course, pdf_text, squash
 
 STIMULUS = """stimuli:
   - id: src-a
@@ -112,7 +113,7 @@ def test_every_key_matches_the_data_item_by_item(forms_build: tuple[Path, BuildR
     course = load_resolved(root, root / "terms/forms.yaml")
     module = course.modules[0]
     originals = {item["id"]: item for item in module.data["quiz"]}
-    seed = f"EX 101|forms|example"
+    seed = "EX 101|forms|example"
     for letter in "ABC":
         form = make_form(module, letter, seed)
         view = module_view(form.module, "student", form.seed)

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE
 from hscourse.project import load_course
 from hscourse.render import EDITIONS, render_edition
+
+from conftest import EXAMPLE
 
 GOLDEN = Path(__file__).parent / "golden"
 

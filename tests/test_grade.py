@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from grade_sim import _answer, make_course, simulate
 
 from hscourse.assess.grade import (
     Settings,
@@ -29,6 +28,8 @@ from hscourse.errors import ContentError
 from hscourse.export.moodle import export_moodle
 from hscourse.model import LETTERS
 from hscourse.resolve import load_resolved
+
+from grade_sim import _answer, make_course, simulate
 
 FAST = GradeOptions(pdf=False)
 
@@ -404,3 +405,19 @@ def test_items_drawn_per_form_are_scored_but_not_analysed(tmp_path: Path) -> Non
     totals = [s.total for s in result.grading.students]
     assert totals == pytest.approx(list(np.round(expected.sum(axis=1), 4)))
     assert (root / "dist" / "t" / "grades" / "sim" / "scores.csv").is_file()
+
+
+def test_feedback_pdfs_for_a_class_render_in_parallel(sim, tmp_path: Path) -> None:
+    """Four or more feedback sheets go through the render workers: one PDF per student,
+    written only under the private grades folder."""
+    root, _course, quiz = sim
+    data, _ = simulate(quiz, 5, seed=4)
+    responses = tmp_path / "r.csv"
+    responses.write_bytes(data)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["grade", str(responses), "--quiz", "sim", "-p", str(root),
+                                       "-o", str(out), "--feedback", "--no-pdf"])
+    assert result.exit_code == 0, result.output
+    sheets = sorted(p for p in out.rglob("*.pdf"))
+    assert len(sheets) == 5 and all(p.read_bytes().startswith(b"%PDF") for p in sheets)
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in sheets)

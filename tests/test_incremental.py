@@ -8,15 +8,16 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, copy_course
 from hscourse import stamp
 from hscourse.build import Options, build
 from hscourse.scaffold import new_module
+
+from conftest import EXAMPLE, copy_course
 
 FAST = Options(leak_check=False)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import EXAMPLE
 from hscourse.model import answer_key, module_view, secret_texts, seeded_order
 from hscourse.project import load_course
+
+from conftest import EXAMPLE
 
 MODULE = load_course(EXAMPLE).modules[0]
 
@@ -52,7 +53,7 @@ def test_answer_keys_for_every_type() -> None:
     assert keys["ex-q5"] == "See the model answer and rubric"
     view = {i["id"]: i for i in module_view(MODULE, "instructor", "s")["quiz"]}
     pairs = [pair.split("–") for pair in keys["ex-q6"].split(", ")]
-    for (number, letter), pair in zip(pairs, MODULE.data["quiz"][5]["pairs"]):
+    for (_number, letter), pair in zip(pairs, MODULE.data["quiz"][5]["pairs"]):
         assert view["ex-q6"]["choices"]["ABC".index(letter)] == pair["right"]
     places = dict(pair.split("–") for pair in keys["ex-q7"].split(", "))
     assert [view["ex-q7"]["choices"]["ABC".index(letter)]

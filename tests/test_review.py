@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, copy_course, replace_once
 
 from hscourse.assess.review import RULES, Report, review_course, review_project
 from hscourse.errors import ContentError
 from hscourse.project import load_course
+
+from conftest import REPO, copy_course, replace_once
 
 FIXTURE = REPO / "tests" / "fixtures" / "review"
 LABELS: dict[str, list[str]] = yaml.safe_load((FIXTURE / "labels.yaml").read_text())

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import REPO, copy_course, pdf_text, replace_once, squash
 
 from hscourse.assess.review import Finding, review_project
 from hscourse.assess.review.report import as_json, github_line
 from hscourse.cli import main
+
+from conftest import REPO, copy_course, pdf_text, replace_once, squash
 
 FIXTURE = REPO / "tests" / "fixtures" / "review"
 GOLDEN = REPO / "tests" / "golden" / "review-shipped.json"

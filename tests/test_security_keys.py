@@ -9,8 +9,8 @@ nothing a student gets carries a seed, a secret or an item id.
 from __future__ import annotations
 
 import itertools
-import re
 import json
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLE, REPO
 from hscourse.cli import main
 from hscourse.export.data import course_view
 from hscourse.forms import SECRET_ENV, base_seed, forms_for, module_seed
 from hscourse.model import module_view, seeded_order
 from hscourse.project import load_course
+
+from conftest import EXAMPLE, REPO
 
 SECRET = "0123456789abcdef-course-secret"
 

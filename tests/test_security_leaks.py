@@ -12,13 +12,13 @@ import pytest
 import yaml
 
 from hscourse.documents import render_all
-from hscourse.load import load_text
 from hscourse.leakcheck import CATCH_ALL, artefact_channels, find_leaks
+from hscourse.load import load_text
 from hscourse.model import instructor_only_texts
 from hscourse.output import Output
 from hscourse.pdf import write_pdf
-from hscourse.render import EDITIONS, render_edition
 from hscourse.project import load_course
+from hscourse.render import EDITIONS, render_edition
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "course"
 CHANNELS = ("page text (PDFium)", "page text (pdftotext)", "content streams", "metadata",

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, copy_course, replace_once
 from hscourse.build import Options, build
 from hscourse.errors import ContentError
+
+from conftest import EXAMPLE, copy_course, replace_once
 
 
 def big_table_course(tmp_path: Path, limits: str) -> Path:

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLE, copy_course, replace_once
 from hscourse.build import Options, build
 from hscourse.cli import main
 from hscourse.errors import ContentError
 from hscourse.output import TEMP_PREFIX, TEMP_SUFFIX, dist_lock
+
+from conftest import EXAMPLE, copy_course, replace_once
 
 ONE_JOB = Options(jobs=1)
 SECRET_TEXT = "EXPLANATION-Q1 the notes on Postel and Wolf say about 4,500 years ago."

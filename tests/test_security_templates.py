@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, copy_course
 from hscourse.build import Options, build
 from hscourse.errors import ContentError
+
+from conftest import EXAMPLE, copy_course
 
 ATTACKS = {
     "run a command": "{{ cycler.__init__.__globals__.os.popen('echo PWNED-7c3').read() }}",

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, copy_course, replace_once
 from hscourse.errors import printable
+
+from conftest import EXAMPLE, copy_course, replace_once
 
 MODULE = "modules/example/module.yaml"
 

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLE, copy_course, pdf_text, replace_once, squash
 from hscourse.cli import main
 from hscourse.compare import differences
 from hscourse.errors import ContentError
 from hscourse.model import module_view
 from hscourse.render import EDITIONS, render_edition
 from hscourse.resolve import load_resolved
+
+from conftest import EXAMPLE, copy_course, pdf_text, replace_once, squash
 
 SPRING = EXAMPLE / "terms" / "2027-spring.yaml"
 AUTUMN = EXAMPLE / "terms" / "2027-autumn.yaml"

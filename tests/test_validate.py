@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, replace_once
 from hscourse.errors import ContentError
 from hscourse.project import load_course
+
+from conftest import REPO, replace_once
 
 BROKEN = REPO / "tests" / "fixtures" / "broken"
 MODULE = "modules/example/module.yaml"

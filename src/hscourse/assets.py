@@ -15,8 +15,9 @@ import os
 import re
 import stat
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from hscourse.paths import markdown_fields, markdown_references
@@ -85,9 +86,9 @@ def read_in_folder(folder: Path, relative: str, limit: int, allow_links: bool = 
 
 def raster_problem(data: bytes) -> str:
     """Why a raster image is refused (too many pixels, unreadable), or ''."""
-    from PIL import Image, UnidentifiedImageError
-
     import io
+
+    from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as image:  # reads the header only

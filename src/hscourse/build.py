@@ -12,16 +12,25 @@ what keeps a no-op build fast.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from hscourse import stamp
 from hscourse.errors import ContentError, Diagnostic
-from hscourse.paths import term_id_problem
 from hscourse.options import Options
-from hscourse.output import (Output, OutputError, dist_lock, publish, read_inputs_stamp,
-                             read_manifest, remove_stale_temporaries, verify)
+from hscourse.output import (
+    Output,
+    OutputError,
+    dist_lock,
+    publish,
+    read_inputs_stamp,
+    read_manifest,
+    remove_stale_temporaries,
+    verify,
+)
+from hscourse.paths import term_id_problem
 
 if TYPE_CHECKING:
     from hscourse.leakcheck import Needles
@@ -38,7 +47,7 @@ class BuildResult:
     warnings: list[Diagnostic] = field(default_factory=list)  # e.g. items an export skipped
 
 
-def prepare(root: Path, term: Path | None, options: Options) -> "Course":
+def prepare(root: Path, term: Path | None, options: Options) -> Course:
     """The resolved course, checked for everything a render would trip over."""
     from hscourse.fonts import check_coverage
     from hscourse.resolve import load_resolved
@@ -66,7 +75,7 @@ def up_to_date(dist: Path, inputs: str) -> list[Output] | None:
     return previous if previous and verify(dist, previous) else None
 
 
-def check_student_files(needles: "Needles", files: dict[Output, bytes]) -> None:
+def check_student_files(needles: Needles, files: dict[Output, bytes]) -> None:
     """Leak-check student files that are not PDFs (the workers check the PDFs)."""
     from hscourse.leakcheck import find_leaks
 
@@ -77,7 +86,7 @@ def check_student_files(needles: "Needles", files: dict[Output, bytes]) -> None:
         raise ContentError(leaks)
 
 
-def secret_warnings(course: "Course") -> list[Diagnostic]:
+def secret_warnings(course: Course) -> list[Diagnostic]:
     """A warning when printed orders can be recomputed from public values."""
     from hscourse.forms import SECRET_ENV, course_secret, shuffles
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")  # a plain number (a negative mark) stays a number

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from hscourse import stamp
-from hscourse.errors import ContentError
+from hscourse.errors import ContentError, Diagnostic
 from hscourse.forms import forms_for, key_csv, version_map_csv
 from hscourse.model import Course, Module
 from hscourse.options import Options
@@ -78,6 +78,7 @@ def responses_templates(course: Course, module: Module) -> dict[Output, bytes]:
     questions = len(module.data.get("quiz", []))
     if not questions:
         return {}
+    letters: list[str | None]
     if int(course.settings.get("versions", 1)) < 2:
         path, letters = f"instructor/{module.id}-responses-template.csv", [None]
     else:
@@ -170,6 +171,10 @@ def _reusable(dist: Path, previous: dict[str, Output], doc: Document, leak_check
     return data if sha256(data) == old.sha256 else None
 
 
+def _problems(result: bytes | list[Diagnostic]) -> list[Diagnostic]:
+    return result if isinstance(result, list) else []
+
+
 def _render(course: Course, docs: list[Document], renderer: Renderer, context: Context,
             progress: Progress | None) -> dict[str, bytes]:
     """PDF bytes by output path; every render or leak-check problem raised at once."""
@@ -178,7 +183,7 @@ def _render(course: Course, docs: list[Document], renderer: Renderer, context: C
     if progress:
         progress(len(docs), len(docs), "")
     problems = [replace(p, file=p.file or d.source) for d in docs
-                for p in (results[d.entry.path] if isinstance(results[d.entry.path], list) else [])]
+                for p in _problems(results[d.entry.path])]
     if problems:
         raise ContentError(problems)
     return {path: data for path, data in results.items() if isinstance(data, bytes)}

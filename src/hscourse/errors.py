@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
-
 
 # What a terminal would act on: control characters (line breaks and tabs aside), DEL, C1 codes
 # and the text-direction overrides. Messages quote course files, which are untrusted.

@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-from hscourse.schema import ITEM_FIELDS, MODULE, OPTION, READING, DISCUSSION, COMMON_ITEM, resolve
+from hscourse.schema import COMMON_ITEM, DISCUSSION, ITEM_FIELDS, MODULE, OPTION, READING, resolve
 
 BEGIN = "<!-- field reference: generated from the schema by `hscourse schema --reference` -->"
 END = "<!-- end of the field reference -->"

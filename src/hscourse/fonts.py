@@ -17,10 +17,11 @@ import operator
 import shutil
 import subprocess
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from hscourse.errors import ContentError, Diagnostic, format_path
 from hscourse.load import Document
@@ -109,7 +110,7 @@ def configured_fonts() -> tuple[Font, ...]:
     return tuple(dict.fromkeys(f for s in STACKS.values() for f in s.serif + s.sans))
 
 
-def parse_charset(text: str) -> "CodePoints":
+def parse_charset(text: str) -> CodePoints:
     """fontconfig's charset notation ("20-7e a0 ...", hexadecimal) as a set of code points."""
     ranges = []
     for part in text.split():
@@ -148,7 +149,7 @@ class CodePoints:
             return {p for low, high in self.ranges for p in range(low, high + 1)} == other
         return NotImplemented
 
-    def __or__(self, other: "CodePoints") -> "CodePoints":
+    def __or__(self, other: CodePoints) -> CodePoints:
         return CodePoints(self.ranges + other.ranges)
 
 
@@ -172,7 +173,7 @@ def _installed_charsets() -> dict[str, list[str]]:
     return charsets
 
 
-@lru_cache(maxsize=None)
+@functools.cache
 def coverage(family: str) -> CodePoints:
     """The code points any installed face of family has (empty when it is not installed)."""
     return parse_charset(" ".join(_installed_charsets().get(family, [])))
@@ -209,8 +210,8 @@ def _advice(char: str, fonts: tuple[Font, ...]) -> str:
     if unicodedata.category(char) == "Co":
         return "it is a private-use character, which no standard font draws; replace it"
     if any(low <= point <= high for low, high in CJK_RANGES):
-        missing = [f for f in fonts if f.package == "fonts-noto-cjk" and not coverage(f.family)]
-        if missing:
+        lacking = [f for f in fonts if f.package == "fonts-noto-cjk" and not coverage(f.family)]
+        if lacking:
             return "install the Debian package fonts-noto-cjk (sudo apt-get install fonts-noto-cjk)"
     missing = sorted({f.package for f in fonts if not coverage(f.family)})
     if missing:

@@ -24,16 +24,16 @@ import shutil
 import subprocess
 import unicodedata
 import zipfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from io import BytesIO
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from hscourse.assets import local_image_paths
 from hscourse.errors import Diagnostic, format_path
-from hscourse.markdown import render_block
 from hscourse.forms import course_secret
-from hscourse.model import (Course, all_strings, instructor_only_texts, module_view,
-                            public_settings)
+from hscourse.markdown import render_block
+from hscourse.model import Course, all_strings, instructor_only_texts, module_view, public_settings
 from hscourse.output import Output
 
 MIN_CHARS = 12
@@ -193,7 +193,7 @@ def instructor_images(course: Course) -> dict[str, Secret]:
     for module in course.modules:
         shown = {name for _, name in local_image_paths(module_view(module, "student", ""))}
         folder = course.root / "modules" / module.id
-        for where, name in local_image_paths(module.data):
+        for _where, name in local_image_paths(module.data):
             if name in shown or name.lower().endswith(".svg"):
                 continue
             try:

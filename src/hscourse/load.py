@@ -180,7 +180,8 @@ class _Builder:
         if key in container:
             self.error(event.start_mark, path + (key,), f"duplicate key {key!r}")
             key = _Duplicate(key)
-        self.doc.keys[path + (key,)] = (event.start_mark.line + 1, event.start_mark.column + 1)
+        mark: Any = event.start_mark
+        self.doc.keys[path + (key,)] = (mark.line + 1, mark.column + 1)
         frame[2] = key
 
     def feed(self, event: Any) -> None:
@@ -195,10 +196,10 @@ class _Builder:
                               yaml.DocumentEndEvent)):
             return
         if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            container = self.stack.pop()[0]
-            if isinstance(container, dict):
-                for key in [k for k in container if isinstance(k, _Duplicate)]:
-                    del container[key]
+            finished = self.stack.pop()[0]
+            if isinstance(finished, dict):
+                for key in [k for k in finished if isinstance(k, _Duplicate)]:
+                    del finished[key]
             return
         path = self.child_path()
         if path is None:

@@ -12,9 +12,10 @@ import copy
 import hashlib
 import random
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from hscourse.load import Document
 from hscourse.schema import SCHEMAS, field_schemas, resolve, secret_settings

@@ -21,12 +21,12 @@ import os
 import signal
 import tempfile
 import zipfile
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
 
 from hscourse.paths import inside, unsafe_relative_path
 

@@ -18,11 +18,13 @@ from __future__ import annotations
 import logging
 import mimetypes
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date as Date, datetime, timezone
+from datetime import date as Date
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from hscourse.assets import MAX_LOCAL_FILE, read_in_folder
@@ -98,7 +100,7 @@ def read_course_file(root: Path, path: Path, allow_links: bool = False) -> bytes
                               allow_links)
     except FileNotFoundError:
         raise OSError("no such file in the course folder") from None
-    except OSError as exc:
+    except OSError:
         raise
 
 

@@ -13,7 +13,13 @@ from hscourse.errors import ContentError, Diagnostic, did_you_mean
 from hscourse.load import Document, load_file
 from hscourse.model import Course, Module
 from hscourse.schema import ID_PATTERN
-from hscourse.validate import course_id_errors, date_errors, invalid_paths, module_errors, schema_errors
+from hscourse.validate import (
+    course_id_errors,
+    date_errors,
+    invalid_paths,
+    module_errors,
+    schema_errors,
+)
 
 COURSE_FILE = "course.yaml"
 MODULE_FILE = "module.yaml"

@@ -12,10 +12,11 @@ template. A student edition's template is given the student view only.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
@@ -26,8 +27,15 @@ from hscourse.errors import ContentError, Diagnostic
 from hscourse.fonts import template_fonts
 from hscourse.forms import Form, module_seed
 from hscourse.markdown import render_block, render_inline
-from hscourse.model import (LETTERS, AUDIENCES, Course, Module, module_view, public_settings,
-                            total_points)
+from hscourse.model import (
+    AUDIENCES,
+    LETTERS,
+    Course,
+    Module,
+    module_view,
+    public_settings,
+    total_points,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

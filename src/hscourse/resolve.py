@@ -17,8 +17,8 @@ from typing import Any
 from hscourse.errors import ContentError, Diagnostic, did_you_mean
 from hscourse.load import Document, load_file
 from hscourse.model import Course, Module
-from hscourse.project import load_course, load_module
 from hscourse.paths import term_id_problem
+from hscourse.project import load_course, load_module
 from hscourse.schema import TERM_SETTINGS
 from hscourse.validate import check_item, course_id_errors, date_errors, invalid_paths
 
@@ -76,7 +76,8 @@ class _Resolver:
             raise ContentError(exc.diagnostics) from None
         errors, _ = invalid_paths(self.doc, "term")
         if not errors:
-            dates = [(key,) for key in ("date", "start_date") if key in self.doc.data]
+            dates: list[tuple[object, ...]] = [(key,) for key in ("date", "start_date")
+                                               if key in self.doc.data]
             dates += [("schedule", i, "date") for i, entry in
                       enumerate(self.doc.data.get("schedule", [])) if "date" in entry]
             errors = date_errors(self.doc, dates)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Iterable
 
 from hscourse import __version__
 
@@ -31,7 +31,7 @@ def _files(folder: Path) -> Iterable[Path]:
                 yield path
 
 
-def _add_file(digest: "hashlib._Hash", path: Path, label: str) -> None:
+def _add_file(digest: hashlib._Hash, path: Path, label: str) -> None:
     info = path.stat()
     digest.update(f"{label}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime
 import difflib
-from pathlib import Path
 from collections import Counter
-from functools import lru_cache
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -29,7 +30,7 @@ TYPE_WORDS = {"string": "text", "boolean": "true or false", "integer": "a whole 
               "null": "nothing"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(kind: str) -> Draft202012Validator:
     return Draft202012Validator(SCHEMAS[kind])
 

@@ -10,18 +10,19 @@ the problems found; the same documents give the same bytes in one process or sev
 from __future__ import annotations
 
 import ctypes
-import gc
 import ctypes.util
+import gc
 import multiprocessing
 import os
 import resource
 import signal
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Union
+from typing import TYPE_CHECKING, NamedTuple, Union
 
 from hscourse.errors import Diagnostic
 from hscourse.model import Course
@@ -50,7 +51,7 @@ class Context:
     allow_links: bool = False
     seconds: float = DEFAULT_SECONDS  # per document, render and leak check together
     memory_mb: int = DEFAULT_MEMORY_MB  # heap a render may add to the process
-    needles: "Needles | None" = None  # what the leak check looks for (never the course)
+    needles: Needles | None = None  # what the leak check looks for (never the course)
 
 
 class Job(NamedTuple):
@@ -205,7 +206,7 @@ class Renderer:
             for _ in range(workers):  # start every worker now, so their imports overlap ours
                 self.pool.submit(int)
 
-    def __enter__(self) -> "Renderer":
+    def __enter__(self) -> Renderer:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -221,7 +221,7 @@ def _multiple(q: Question, text: str, settings: Settings) -> tuple[float, tuple[
     item = q.item
     chosen = tuple(sorted({q.original[p] for p in _letters(text, len(item["options"]),
                                                            "an option")}))
-    module_item = {"options": [None] * len(item["options"])}
+    module_item: dict[str, list[Any]] = {"options": [None] * len(item["options"])}
     for printed, original in enumerate(q.original):
         module_item["options"][original] = item["options"][printed]
     if settings.all_or_nothing:

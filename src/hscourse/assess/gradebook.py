@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hscourse.csvfile import rows_bytes
 from hscourse.assess.grade import StudentScore
+from hscourse.csvfile import rows_bytes
 
 MOODLE_HEADER = ("ID number", "Full name")
 CANVAS_HEADER = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")

@@ -16,14 +16,14 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
 from hscourse.assess.analysis import ItemData, OptionData, analyse
-from hscourse.csvfile import rows_bytes
 from hscourse.assess.grade import (
     CHOICE_TYPES,
     TRUE_FALSE,
@@ -35,6 +35,7 @@ from hscourse.assess.grade import (
 )
 from hscourse.assess.gradebook import canvas_csv, moodle_csv
 from hscourse.assess.responses import read_table
+from hscourse.csvfile import rows_bytes
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.export.common import plain_text
 from hscourse.model import Course, Module
@@ -151,7 +152,7 @@ def charts(analysis: dict[str, Any]) -> dict[str, str]:
     as text, a fixed hash salt: the same analysis draws the same bytes)."""
     import matplotlib
 
-    with matplotlib.rc_context(CHART_STYLE):
+    with matplotlib.rc_context(CHART_STYLE):  # type: ignore[arg-type]
         return {"histogram": _histogram(analysis), "item_map": _item_map(analysis)}
 
 
@@ -268,11 +269,12 @@ def _render_pdfs(course: Course, jobs: dict[str, str], workers: int | None) -> d
     date = course.settings.get("date")
     if len(jobs) < 4:
         return {name: write_pdf(html, course.root, date=date) for name, html in jobs.items()}
-    from hscourse.workers import Context, Renderer, worker_count
+    from hscourse.workers import Job, Renderer, build_context, worker_count
 
+    context = build_context(course, None, leak_check=False)  # instructor-only reports
     with Renderer(worker_count(workers)) as renderer:
-        results = renderer.render([(name, html, False) for name, html in jobs.items()],
-                                  Context(course.root, None, date, False), course, None)
+        results = renderer.render([Job(name, html, False, ()) for name, html in jobs.items()],
+                                  context, None)
     problems = [Diagnostic(name, 0, 0, "", str(p)) for name, r in results.items()
                 if isinstance(r, list) for p in r]
     if problems:

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import html
 import re
-from itertools import combinations_with_replacement
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import combinations_with_replacement
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from hscourse.errors import ContentError, Diagnostic
-from hscourse.markdown import render_block, render_inline
 from hscourse.forms import module_seed
+from hscourse.markdown import render_block, render_inline
 from hscourse.model import Course, Module, module_view
 
 Item = dict[str, Any]

@@ -11,10 +11,17 @@ items, images, or an essay's rubric and model answer: those are reported as warn
 from __future__ import annotations
 
 from hscourse.errors import Diagnostic
-from hscourse.export.common import (Item, Warnings, has_local_image, item_texts,
-                                    moodle_category, multiple_answer_fractions, plain_text,
-                                    points_text,
-                                    quiz_items)
+from hscourse.export.common import (
+    Item,
+    Warnings,
+    has_local_image,
+    item_texts,
+    moodle_category,
+    multiple_answer_fractions,
+    plain_text,
+    points_text,
+    quiz_items,
+)
 from hscourse.model import Course, Module
 
 _SPECIAL = "~=#{}:"

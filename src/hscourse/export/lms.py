@@ -7,7 +7,7 @@ Each exporter returns its bytes and the warnings for what its format could not c
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from hscourse.errors import Diagnostic
 from hscourse.export.csvkey import export_csv

@@ -14,11 +14,19 @@ from pathlib import Path
 from urllib.parse import quote
 
 from hscourse.errors import Diagnostic
-from hscourse.export.common import (Images, Item, Warnings, grader_info_markdown,
-                                    moodle_category, multiple_answer_fractions, plain_text,
-                                    points_text, quiz_items, xml_text)
+from hscourse.export.common import (
+    Images,
+    Item,
+    Warnings,
+    grader_info_markdown,
+    moodle_category,
+    multiple_answer_fractions,
+    plain_text,
+    points_text,
+    quiz_items,
+    xml_text,
+)
 from hscourse.model import Course, Module
-
 
 
 def _fraction(value: float) -> str:

@@ -15,8 +15,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 from hscourse.errors import Diagnostic
-from hscourse.export.common import (Images, Item, Warnings, plain_text, points_text,
-                                    quiz_items, xml_text)
+from hscourse.export.common import (
+    Images,
+    Item,
+    Warnings,
+    plain_text,
+    points_text,
+    quiz_items,
+    xml_text,
+)
 from hscourse.model import Course, Module
 from hscourse.output import zip_bytes
 from hscourse.pdf import source_date_epoch

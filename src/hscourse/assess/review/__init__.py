@@ -26,6 +26,7 @@ from hscourse.assess.review.module_rules import (
     duplicate_items,
     higher_order_share,
     key_position_balance,
+    latest_update,
     level_mix,
     longest_key_share,
     module_placeholders,
@@ -33,7 +34,6 @@ from hscourse.assess.review.module_rules import (
     objective_uncovered,
     objectives,
     stale_module,
-    latest_update,
 )
 from hscourse.assess.review.text import content_stems
 from hscourse.errors import ContentError, Diagnostic

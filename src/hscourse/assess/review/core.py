@@ -122,12 +122,13 @@ def course_document(course: Course) -> Document:
 def settings_for(course: Course) -> Settings:
     """The review settings; unknown rule or threshold names are content errors."""
     raw = course.settings.get("review", False)
-    chosen = raw if isinstance(raw, dict) else {"pdf": bool(raw)}
+    chosen: dict[str, Any] = raw if isinstance(raw, dict) else {"pdf": bool(raw)}
     doc = course_document(course)
     problems = [doc.diagnostic(("review", "ignore", i), f"no review rule {name!r}"
                                f"{did_you_mean(name, RULES)}")
                 for i, name in enumerate(chosen.get("ignore", [])) if name not in RULES]
-    problems += [doc.diagnostic(("review", "thresholds", name), f"no review threshold {name!r} (they are listed "
+    problems += [doc.diagnostic(("review", "thresholds", name),
+                                f"no review threshold {name!r} (they are listed "
                                 f"in docs/review-rules.md){did_you_mean(name, THRESHOLDS)}",
                                 key=True)
                  for name in chosen.get("thresholds", {}) if name not in THRESHOLDS]

@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup build check test bench visual clean
+.PHONY: setup build check test test-fast lint bench visual clean
 
 setup:
 	@scripts/setup.sh
@@ -15,6 +15,14 @@ check: setup
 
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The inner loop: everything that does not render PDFs.
+test-fast: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/mypy
 
 clean:
 	rm -rf dist .venv

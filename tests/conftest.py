@@ -56,6 +56,22 @@ def copy_course(source: Path, target: Path) -> Path:
     return target
 
 
+# Test files that render PDFs or build whole courses: `make test-fast` leaves them out.
+SLOW_FILES = {
+    "test_accessibility.py", "test_atomic.py", "test_editions.py", "test_incremental.py",
+    "test_reproducible.py", "test_wheel.py", "test_security_limits.py", "test_security_outputs.py",
+    "test_security_templates.py", "test_security_files.py", "test_terms.py", "test_grade.py",
+    "test_review_output.py", "test_security_leaks.py", "test_security_keys.py", "test_cli.py",
+    "test_sheets.py", "test_scan.py",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     """The shipped course, built once for every test that reads its PDFs."""

@@ -58,7 +58,39 @@ def prepare(root: Path, term: Path | None, options: Options) -> Course:
     if options.large_print:
         course.settings["large_print"] = True
     check_coverage(course)
+    refuse_placeholders(course)
     return course
+
+
+def check_course(root: Path, term: Path | None) -> tuple["Course", list[Diagnostic]]:
+    """What `hscourse check` runs: everything `build` would refuse before rendering (the
+    schema and rules, images, fonts, placeholders), with warnings for what a build allows
+    (placeholders in draft modules)."""
+    from hscourse.assess.review import placeholders
+    from hscourse.fonts import check_coverage
+    from hscourse.resolve import load_resolved
+
+    course = load_resolved(root, term)
+    problems: list[Diagnostic] = []
+    try:
+        check_coverage(course)
+    except ContentError as exc:
+        problems += exc.diagnostics
+    found = placeholders(course)
+    problems += [d for severity, d in found if severity == "error"]
+    if problems:
+        raise ContentError(problems)
+    return course, [d for severity, d in found if severity != "error"]
+
+
+def refuse_placeholders(course: "Course") -> None:
+    """A build refuses placeholder text ('TO DO', 'Your Name'...) outside draft modules."""
+    from hscourse.assess.review import placeholders
+
+    errors = [d for severity, d in placeholders(course) if severity == "error"]
+    if errors:
+        raise ContentError([Diagnostic(d.file, d.line, d.column, d.field, d.message +
+                                       " (or mark the module `draft: true`)") for d in errors])
 
 
 def default_dist(root: Path, term: Path | None) -> Path:

@@ -22,20 +22,38 @@ def echo(message: str, err: bool = False, nl: bool = True) -> None:
     click.echo(printable(message), err=err, nl=nl)
 
 
+def find_project(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path:
+    """The course folder: as given, else the nearest folder holding course.yaml from here up
+    (so commands work from inside modules/ too), else the current folder."""
+    if value is not None:
+        return value
+    here = Path.cwd()
+    return next((p for p in (here, *here.parents) if (p / "course.yaml").is_file()), Path("."))
+
+
 project_option = click.option(
-    "--project", "-p", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-    show_default="the current folder", help="The course folder (the one holding course.yaml).")
+    "--project", "-p", type=click.Path(file_okay=False, path_type=Path), default=None,
+    callback=find_project, show_default="the folder holding course.yaml, from here up",
+    help="The course folder (the one holding course.yaml).")
 
 
 term_option = click.option(
     "--term", "-t", type=click.Path(dir_okay=False, path_type=Path),
-    help="A term file (e.g. terms/2027-spring.yaml) layered over course.yaml.")
+    help="A term: its name (2027-spring) or its file (terms/2027-spring.yaml).")
 
 
 def term_path(project: Path, term: Path | None) -> Path | None:
-    """The term file, as given or relative to the project folder."""
+    """The term file: as given, relative to the project folder, or terms/NAME.yaml."""
     if term is None or term.exists() or term.is_absolute():
         return term
+    named = project / "terms" / f"{term}.yaml"
+    if term.suffix == "" and len(term.parts) == 1 and named.is_file():
+        return named
+    if not (project / term).exists():
+        terms = sorted(p.stem for p in (project / "terms").glob("*.yaml"))
+        known = f"; terms here: {', '.join(terms)}" if terms else " (there are no terms yet)"
+        raise click.BadParameter(f"no term {str(term)!r}: neither {term} nor terms/{term.stem}.yaml "
+                                 f"exists{known}", param_hint="'--term' / '-t'")
     return project / term
 
 
@@ -135,16 +153,19 @@ def build(project: Path, term: Path | None, jobs: int | None, force: bool, seed:
 @reports_content_errors
 def check(project: Path, term: Path | None) -> None:
     """Validate course.yaml, every module (listed or not) and a term; report all problems."""
+    from hscourse.build import check_course
     from hscourse.project import check_unlisted
-    from hscourse.resolve import load_resolved
 
-    course = load_resolved(project, term_path(project, term))
+    course, warnings = check_course(project, term_path(project, term))
     for module_id in check_unlisted(course):
         echo(f"note: modules/{module_id} is valid but not taught: add it to the modules "
-                   "in course.yaml or to a term's schedule")
+             "in course.yaml or to a term's schedule")
+    for warning in warnings:
+        echo(f"warning: {warning}", err=True)
     items = sum(len(m.data.get("quiz", [])) for m in course.modules)
     n = len(course.modules)
-    echo(f"OK: {n} module{'s' if n != 1 else ''}, {items} quiz items, no problems found.")
+    tail = f"; {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if warnings else ""
+    echo(f"OK: {n} module{'s' if n != 1 else ''}, {items} quiz items, no problems found{tail}.")
 
 
 @main.command()

@@ -200,6 +200,24 @@ def review_course(course: Course) -> Report:
     return _Reviewer(course, settings_for(course)).run()
 
 
+def placeholders(course: Course) -> list[tuple[str, Diagnostic]]:
+    """Placeholder text left in the course (TO DO, the skeleton's filler, 'Your Name'...), as
+    (severity, Diagnostic): an error unless its module says `draft: true`; in the course's
+    or term's settings always an error."""
+    from hscourse.assess.review.item_rules import placeholder_hit
+    from hscourse.model import SECRET_SETTINGS
+
+    found = [(f.severity, Diagnostic(f.file, f.line, f.column, f.item or "", f.message))
+             for f in review_course(course).findings if f.rule == "placeholder"]
+    for name, value, origin in course.origins:
+        hit = None if name in SECRET_SETTINGS else placeholder_hit((name,), value, False)
+        if hit is not None:
+            file, _, line = origin.rpartition(":")
+            found.append(("error", Diagnostic(file, int(line) if line.isdigit() else 0, 0,
+                                              name, hit.message)))
+    return found
+
+
 def review_project(root: Path, term: Path | None = None) -> tuple[Course, Report]:
     """Load the course at root (in the given term) and review it."""
     from hscourse.resolve import load_resolved

@@ -152,6 +152,7 @@ def dist_lock(dist: Path) -> Iterator[None]:
 
     if dist.is_symlink():
         raise OutputError(f"{dist} is a symbolic link; build into a real folder")
+    created = not dist.exists()
     dist.mkdir(parents=True, exist_ok=True)
     fd = os.open(dist / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
@@ -163,6 +164,9 @@ def dist_lock(dist: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+        if created and [p.name for p in dist.iterdir()] == [LOCK]:  # a failed first build
+            (dist / LOCK).unlink(missing_ok=True)
+            dist.rmdir()
 
 
 def umasked(mode: int) -> int:

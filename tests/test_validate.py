@@ -139,3 +139,11 @@ def test_markdown_headings_are_refused(example_course: Path) -> None:
     assert problems(example_course) == [
         f"{MODULE}:29:12: readings[1].notes: Markdown headings (# or underlined) would break "
         "the document's heading order; use **bold text** instead"]
+
+
+def test_update_and_as_of_dates_must_be_on_the_calendar(example_course: Path) -> None:
+    edit(example_course, '  - date: "2026-10-15"', '  - date: "2026-02-30"')
+    edit(example_course, 'as_of: "2026-11-01"', 'as_of: "2026-13-01"')
+    assert problems(example_course) == [
+        f"{MODULE}:108:8: as_of: '2026-13-01' is not a date on the calendar",
+        f"{MODULE}:110:11: updates[0].date: '2026-02-30' is not a date on the calendar"]

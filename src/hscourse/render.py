@@ -113,6 +113,7 @@ def _environment(search_path: tuple[Path, ...], listing: object) -> jinja2.Envir
     env.filters["points"] = lambda p: f"{p:g}"
     env.filters["type_label"] = type_label
     env.filters["page_range"] = page_range
+    env.filters["long_date"] = long_date
     return env
 
 
@@ -194,14 +195,19 @@ def name_of(exc: jinja2.TemplateError) -> str:
     return getattr(exc, "name", None) or "a template"
 
 
+def long_date(iso: str) -> str:
+    """'2027-01-25' -> '25 January 2027'."""
+    day = datetime.date.fromisoformat(iso)
+    return f"{day.day} {day:%B %Y}"
+
+
 def schedule_line(entry: dict[str, Any]) -> str:
     """'Week 3 · 25 January 2027' from a term's schedule entry ('' when none)."""
     parts = []
     if "week" in entry:
         parts.append(f"Week {entry['week']}")
     if "date" in entry:
-        day = datetime.date.fromisoformat(entry["date"])
-        parts.append(f"{day.day} {day:%B %Y}")
+        parts.append(long_date(entry["date"]))
     return " · ".join(parts)
 
 

@@ -187,6 +187,7 @@ def module_errors(doc: Document, folder_id: str,
         out.append(doc.diagnostic(("id",), f"the id must match the folder name {folder_id!r}, "
                                            f"got {data['id']!r}"))
     out.extend(markdown_errors(doc))
+    out.extend(date_errors(doc, [p for p in module_date_paths(data) if ok(*p)]))
     refused = list(reference_errors(doc))
     out.extend(refused)
     if folder is not None and not refused:
@@ -284,6 +285,17 @@ def markdown_errors(doc: Document) -> Iterator[Diagnostic]:
                     yield doc.diagnostic(path, f"image {src!r} has no alt text; describe what it "
                                          f"shows, ![a map of the Juhe River]({src}), or mark it "
                                          f"![{DECORATIVE}]({src}) if it only decorates")
+
+
+def module_date_paths(data: dict[str, Any]) -> list[tuple[object, ...]]:
+    """Where a module file holds dates: as_of (module, readings, items) and update dates."""
+    paths: list[tuple[object, ...]] = [("as_of",)] if isinstance(data.get("as_of"), str) else []
+    for section, key in (("readings", "as_of"), ("quiz", "as_of"), ("updates", "date")):
+        entries = data.get(section)
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            if isinstance(entry, dict) and isinstance(entry.get(key), str):
+                paths.append((section, i, key))
+    return paths
 
 
 def date_errors(doc: Document, paths: Iterable[tuple[object, ...]]) -> list[Diagnostic]:

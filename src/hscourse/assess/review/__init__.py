@@ -38,7 +38,7 @@ from hscourse.assess.review.module_rules import (
 from hscourse.assess.review.text import content_stems
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.model import Course, Module
-from hscourse.validate import date_errors
+from hscourse.validate import date_errors, module_date_paths
 
 __all__ = ["RULES", "SEVERITIES", "THRESHOLDS", "Finding", "Report", "review_course",
            "review_project"]
@@ -100,15 +100,6 @@ def _ignored(item: dict[str, Any], locate: Locator) -> tuple[set[str], list[Diag
     return set(reasons), problems
 
 
-def _date_paths(data: dict[str, Any]) -> list[tuple[object, ...]]:
-    """Where a module file holds as_of and update dates."""
-    paths: list[tuple[object, ...]] = [("as_of",)] if "as_of" in data else []
-    for section, key in (("readings", "as_of"), ("quiz", "as_of"), ("updates", "date")):
-        paths += [(section, i, key) for i, entry in enumerate(data.get(section, []))
-                  if key in entry]
-    return paths
-
-
 class _Reviewer:
     """Runs every rule over one course, turning hits into located findings."""
 
@@ -149,7 +140,7 @@ class _Reviewer:
                     self.add(hit, item["id"], module, exempt)
 
     def module(self, module: Module) -> ModuleReview:
-        dates = date_errors(module.source, _date_paths(module.source.data))
+        dates = date_errors(module.source, module_date_paths(module.source.data))
         if dates:  # the rules below read these dates
             raise ContentError(dates)
         self.items(module)

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 
 from hscourse.build import BuildResult, build
 
@@ -17,12 +16,19 @@ EXAMPLE = REPO / "tests" / "fixtures" / "course"
 
 
 def pdf_text(path: Path) -> str:
-    """What a reader sees: the text of every page, by pypdf and by poppler's pdftotext."""
-    reader = PdfReader(path)
-    by_pypdf = "\n".join(page.extract_text() or "" for page in reader.pages)
+    """What a reader sees: the text of every page, by PDFium and by poppler's pdftotext (PDFium
+    reads a page's text some twenty times faster than pypdf)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(path)
+    try:
+        by_pdfium = "\n".join(document[i].get_textpage().get_text_range()
+                               for i in range(len(document)))
+    finally:
+        document.close()
     by_poppler = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
                                 capture_output=True, text=True).stdout
-    return by_pypdf + "\n" + by_poppler
+    return by_pdfium + "\n" + by_poppler
 
 
 def body_text(path: Path) -> str:

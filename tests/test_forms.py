@@ -163,11 +163,14 @@ def test_true_false_is_not_shuffled() -> None:
 
 def test_every_page_shows_the_form_letter(forms_build: tuple[Path, BuildResult]) -> None:
     _, result = forms_build
+    import pypdfium2
+
     for letter in "ABC":
-        reader = PdfReader(result.dist / f"student/example-quiz-{letter}.pdf")
-        assert len(reader.pages) >= 2
-        for page in reader.pages:
-            assert f"Form {letter}" in page.extract_text()
+        document = pypdfium2.PdfDocument(result.dist / f"student/example-quiz-{letter}.pdf")
+        assert len(document) >= 2
+        for i in range(len(document)):
+            assert f"Form {letter}" in document[i].get_textpage().get_text_range()
+        document.close()
 
 
 def test_same_inputs_same_bytes_other_seed_other_forms(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ HIDDEN_ELEMENTS = {
 COLLAPSED_ELEMENTS = {"details": "a collapsed <details>", "dialog": "a closed <dialog>"}
 HIDING_CLASSES = {"hidden", "hide", "d-none", "invisible", "sr-only", "visually-hidden",
                   "visuallyhidden", "accesshide", "screen-reader-text", "collapse"}
+MAX_STYLE = 4096  # characters: a longer style attribute is not read, its element taken as hidden
 MIN_CONTRAST = 1.5  # WCAG contrast ratio below which text is taken as invisible
 WHITE = RGBA(1.0, 1.0, 1.0, 1.0)
 BLACK = RGBA(0.0, 0.0, 0.0, 1.0)
@@ -129,6 +130,8 @@ def _style_reason(decls: dict[str, tuple[str, list]]) -> str | None:
 
 
 def _colour(text: str) -> RGBA | None:
+    if not text:
+        return None
     colour = parse_color(text)
     return colour if isinstance(colour, RGBA) else None
 
@@ -153,9 +156,9 @@ def _over(colour: RGBA, background: RGBA) -> RGBA:
     return RGBA(*(a * c + (1 - a) * b for c, b in zip(colour[:3], background[:3])), 1.0)
 
 
-def look_of(attrs: dict[str, str], parent: Look) -> tuple[Look, str | None]:
+def _look(attrs: dict[str, str], decls: dict[str, tuple[str, list]],
+          parent: Look) -> tuple[Look, str | None]:
     """The element's colours, and why its text cannot be seen against its background."""
-    decls = _declarations(attrs.get("style", "")) if attrs.get("style") else {}
     colour = _colour(decls.get("color", ("", []))[0].replace("!important", "")) \
         or _colour(attrs.get("color", ""))
     background_text = decls.get("background-color", decls.get("background", ("", [])))[0]
@@ -173,7 +176,21 @@ def look_of(attrs: dict[str, str], parent: Look) -> tuple[Look, str | None]:
     return look, None
 
 
-def hiding_reason(tag: str, attrs: dict[str, str]) -> str | None:
+def examine(tag: str, attrs: dict[str, str], parent: Look) -> tuple[Look, str | None]:
+    """The colours of an element's text, and why the element hides its content (or None)."""
+    if not attrs:
+        return parent, _markup_reason(tag, attrs)
+    style = attrs.get("style", "")
+    if len(style) > MAX_STYLE:
+        return parent, f"a style attribute longer than {MAX_STYLE:,} characters (not read)"
+    decls = _declarations(style) if style.strip() else {}
+    look, low_contrast = _look(attrs, decls, parent) if decls or "color" in attrs \
+        or "bgcolor" in attrs else (parent, None)
+    return look, _markup_reason(tag, attrs) or (_style_reason(decls) if decls else None) \
+        or low_contrast
+
+
+def _markup_reason(tag: str, attrs: dict[str, str]) -> str | None:
     """Why an element with this tag and these attributes hides its content, or None."""
     if tag in HIDDEN_ELEMENTS:
         return HIDDEN_ELEMENTS[tag]
@@ -191,6 +208,4 @@ def hiding_reason(tag: str, attrs: dict[str, str]) -> str | None:
             continue
         if name in HIDING_CLASSES or (name.startswith("d-") and name.endswith("-none")):
             return f'class="{name}"'
-    if attrs.get("style"):
-        return _style_reason(_declarations(attrs["style"]))
     return None

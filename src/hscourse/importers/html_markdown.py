@@ -20,10 +20,11 @@ from html.parser import HTMLParser
 from typing import ClassVar
 from urllib.parse import unquote
 
-from hscourse.importers.hidden import Look, hiding_reason, look_of
+from hscourse.importers.hidden import Look, examine
 
 VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link",
                   "meta", "param", "source", "track", "wbr"})
+ALT_TODO = "TO DO: describe this image"  # hscourse requires alt text; Moodle does not
 SNIPPET = 60  # characters of hidden text quoted in a note
 _MD_SPECIAL = frozenset("\\`*_[]")
 
@@ -191,17 +192,16 @@ class HtmlToMarkdown(HTMLParser):
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """`<x/>`: HTML ignores the slash on elements that are not void, so a hidden `<span
         hidden/>` hides what follows it until its parent ends, as in a browser."""
+        depth = len(self.stack)
         self.handle_starttag(tag, attrs)
-        values = {k: v or "" for k, v in attrs}
-        if tag not in VOID and not hiding_reason(tag, values):
+        if len(self.stack) > depth and not self.stack[-1].hidden:
             self.handle_endtag(tag)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k: v or "" for k, v in attrs}
         line = self.getpos()[0]
         parent = self.stack[-1].look if self.stack else Look()
-        look, low_contrast = look_of(values, parent)
-        reason = hiding_reason(tag, values) or low_contrast
+        look, reason = examine(tag, values, parent)
         if tag in VOID:
             if self.hidden:
                 self._hidden_text(f"[{tag}]")
@@ -334,8 +334,13 @@ class HtmlToMarkdown(HTMLParser):
             target = src
         if target is None:
             self.missing.append(name)
-        else:
-            self.out.append(f"![{escape_markdown(values.get('alt', ''))}](<{target}>)")
+        elif target:
+            alt = values.get("alt", "").strip()
+            if not alt:
+                alt = ALT_TODO
+                self.report(line, f"image {name!r} has no alt text: {ALT_TODO!r} written in its "
+                                  "place; describe what it shows")
+            self.out.append(f"![{escape_markdown(alt)}](<{target}>)")
 
     # -- tables -------------------------------------------------------------------------------
 
@@ -475,6 +480,8 @@ class _Probe(HTMLParser):
 
 def has_markup(value: str) -> bool:
     """Whether text holds an HTML tag or comment (Moodle's auto-format tells HTML this way)."""
+    if "<" not in value:
+        return False
     probe = _Probe(convert_charrefs=True)
     try:
         probe.feed(value)

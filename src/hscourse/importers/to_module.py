@@ -65,30 +65,27 @@ class Imported:
     pending: dict[str, bytes] = field(default_factory=dict)  # images of the item being read
     pending_notes: list[Diagnostic] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # casefolded -> image name given
+    chosen: dict[tuple[str, bytes], str] = field(default_factory=dict)  # (name, data) -> name
     next_suffix: dict[str, int] = field(default_factory=dict)
     last_id: tuple[str, int] = ("", 0)
 
     def embed(self, name: str, data: bytes, line: int) -> str:
         """The name under which an image the current item shows is written: its own, unless
         that is taken by a file in the folder or an image with other content (then name-2...)."""
-        have = self.names.get(name.casefold())
-        if have is not None and self.files.get(have, self.pending.get(have)) == data:
-            return have
+        chosen = self.chosen.get((name.casefold(), data))
+        if chosen is not None:
+            return chosen
         stem, dot, ext = name.rpartition(".")
         if not dot:
             stem, ext = name, ""
         candidate, n = name, self.next_suffix.get(name.casefold(), 1)
-        while True:
-            key = candidate.casefold()
-            have = self.names.get(key)
-            if have is not None and self.files.get(have, self.pending.get(have)) == data:
-                return have
-            if have is None and key not in self.existing and key != "module.yaml":
-                break
+        while candidate.casefold() in self.names or candidate.casefold() in self.existing \
+                or candidate.casefold() == "module.yaml":
             n += 1
             candidate = f"{stem}-{n}{dot}{ext}"
         self.next_suffix[name.casefold()] = n
-        self.names[key] = candidate
+        self.names[candidate.casefold()] = candidate
+        self.chosen[(name.casefold(), data)] = candidate
         self.pending[candidate] = data
         if candidate != name:
             why = ("the folder already has a file of that name" if name.casefold() in
@@ -105,6 +102,7 @@ class Imported:
         else:
             for name in self.pending:
                 self.names.pop(name.casefold(), None)
+            self.chosen = {k: v for k, v in self.chosen.items() if v not in self.pending}
         self.pending.clear()
         self.pending_notes.clear()
 

@@ -132,6 +132,16 @@ def test_hidden_gift_content_is_left_out_in_every_field(tmp_path: Path) -> None:
                                    for n in notes), notes
 
 
+def test_hidden_html_inside_gift_markdown_is_cut_out(tmp_path: Path) -> None:
+    """hscourse prints HTML in Markdown as text, so a hidden span would show its answer."""
+    source = bank(tmp_path, "::q1::[markdown]Which *city*?\n<span style\\=\"display\\:none\">"
+                  "Answer\\: Lagash</span> <!-- Lagash -->\nPick one.{=Ur ~Uruk}\n", "bank.gift")
+    result = read_bank(source, "x")
+    assert result.items[0]["prompt"] == "Which *city*?\n \nPick one."
+    assert [n.message.split(":")[0] for n in result.notes] == [
+        "hidden content left out (<span> with display", "hidden content left out (an HTML comment)"]
+
+
 def test_hidden_images_are_neither_shown_nor_written(tmp_path: Path) -> None:
     files = ('<file name="answer.png" path="/" encoding="base64">'
              f'{base64.b64encode(b"PNG answer").decode()}</file>')

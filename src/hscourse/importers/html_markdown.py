@@ -138,6 +138,7 @@ class HtmlToMarkdown(HTMLParser):
         self.hider: _Open | None = None  # the outermost of them
         self.lost: set[str] = set()
         self.missing: list[str] = []
+        self.notes_made = 0
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -173,6 +174,7 @@ class HtmlToMarkdown(HTMLParser):
         self.handle_data(html.unescape(tail))
 
     def _note_hidden(self, line: int, what: str, text: str) -> None:
+        self.notes_made += 1
         self.report(line, f"hidden content left out ({what}): {_snippet(text)!r}; students do "
                           "not see it in the LMS. If they should, remove what hides it in the "
                           "source and import again")
@@ -458,6 +460,67 @@ class _TextOnly(HtmlToMarkdown):
 
     def markdown(self) -> str:
         return "".join(self.out).strip()
+
+
+class _HiddenSpans(_TextOnly):
+    """Where a text's hidden elements and comments are, as (start, end) offsets."""
+
+    def convert(self, text: str) -> str:
+        self.starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+        self.spans: list[tuple[int, int]] = []
+        self.opened: int | None = None
+        super().convert(text)
+        if self.opened is not None:
+            self.spans.append((self.opened, len(text)))
+        return ""
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self.starts[line - 1] + column
+
+    def _unfinished(self, tail: str) -> None:
+        return  # Markdown shows an unfinished tag as text
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        before, notes = self.hidden, self.notes_made
+        super().handle_starttag(tag, attrs)
+        if not before and self.hidden:
+            self.opened = self._offset()
+        elif not before and self.notes_made > notes:  # a hidden void element
+            start = self._offset()
+            self.spans.append((start, start + len(self.get_starttag_text() or "")))
+
+    def handle_endtag(self, tag: str) -> None:
+        before = self.hidden
+        super().handle_endtag(tag)
+        if before and not self.hidden and self.opened is not None:
+            end = self.rawdata.find(">", self._offset())
+            self.spans.append((self.opened, len(self.rawdata) if end < 0 else end + 1))
+            self.opened = None
+
+    def handle_comment(self, data: str) -> None:
+        super().handle_comment(data)
+        if not self.hidden:
+            start = self._offset()
+            self.spans.append((start, start + len(data) + 7))  # <!-- and -->
+
+
+def without_hidden_html(markdown: str, note: Callable[[int, str], None]) -> str:
+    """Markdown with the hidden HTML elements and comments it holds cut out (and noted): the
+    renderer would print them as text, where the source's LMS hides them."""
+    if "<" not in markdown:
+        return markdown
+    finder = _HiddenSpans(lambda name, line: None, note)
+    finder.convert(markdown)
+    kept, at = [], 0
+    for start, end in sorted(finder.spans):
+        if start >= at:
+            kept.append(markdown[at:start])
+            at = end
+        else:
+            at = max(at, end)
+    kept.append(markdown[at:])
+    return "".join(kept).strip()
 
 
 def text_from_html(value: str, note: Callable[[int, str], None]) -> str:

@@ -29,6 +29,7 @@ from hscourse.importers.html_markdown import (
     escape_markdown,
     has_markup,
     text_from_html,
+    without_hidden_html,
 )
 from hscourse.load import load_text
 from hscourse.output import PUBLIC_FILE
@@ -222,14 +223,17 @@ def markdown_from(text: Text, result: Imported, line: int,
     value = text.value.strip()
     first = line + text.value[:len(text.value) - len(text.value.lstrip())].count("\n")
 
+    def where(at: int) -> int:
+        return first + at - 1 if text.lines else line
+
     def note(at: int, message: str) -> None:
-        result.note(first + at - 1 if text.lines else line, message)
+        result.note(where(at), message)
 
     kind = text.format
     if kind == "moodle":
         kind = "html" if has_markup(value) else "plain"
     if kind == "markdown":
-        return value
+        return without_hidden_html(value, note)
     if kind == "plain":
         return escape_markdown(value)
 
@@ -238,7 +242,7 @@ def markdown_from(text: Text, result: Imported, line: int,
         if isinstance(found, str):
             note(at, f"image {name!r} not carried: {found}")
             return ""
-        return None if found is None else result.embed(name, found, line)
+        return None if found is None else result.embed(name, found, where(at))
 
     converter = HtmlToMarkdown(image, note)
     markdown = converter.convert(value)

@@ -15,8 +15,10 @@ def _fail(display: str, message: str) -> ContentError:
     return ContentError([Diagnostic(display, 0, 0, "", message)])
 
 
-def read_bank(source: Path, prefix: str) -> Imported:
-    """The items of a GIFT or Moodle XML file (told apart by their first characters)."""
+def read_bank(source: Path, prefix: str, existing: set[str] | None = None) -> Imported:
+    """The items of a GIFT or Moodle XML file (told apart by their first characters).
+
+    existing: the names already in the folder the module goes to (its images avoid them)."""
     display = source.as_posix()
     try:
         if not source.is_file():
@@ -26,7 +28,7 @@ def read_bank(source: Path, prefix: str) -> Imported:
         data = source.read_bytes()
     except OSError as exc:
         raise _fail(display, f"cannot read the file: {exc.strerror or exc}") from None
-    result = Imported(display, prefix)
+    result = Imported(display, prefix, existing={n.casefold() for n in existing or ()})
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:200]
     if head.startswith(b"<"):
         moodle.read(data, result)
@@ -41,5 +43,9 @@ def read_bank(source: Path, prefix: str) -> Imported:
 
 def import_bank(source: Path, folder: Path) -> tuple[Path, Imported]:
     """Import source into folder/module.yaml; return the file written and what was read."""
-    result = read_bank(source, folder.resolve().name)
+    try:
+        existing = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+    except OSError as exc:
+        raise _fail(str(folder), f"cannot list the folder: {exc.strerror or exc}") from None
+    result = read_bank(source, folder.resolve().name, existing)
     return write_module(result, folder), result

@@ -5,10 +5,15 @@ blank lines (outside an answer block), lines starting with `//` are comments (Mo
 `// [id:...]` and `// [tag:...]`, and hscourse's own `// [points:N]`, are read from them), a
 backslash escapes `~ = # { } :` and itself, and `\\n` is a newline. `to_items` maps each parsed
 question onto an hscourse item, and lists with its line whatever the item cannot hold.
+
+Every step is linear in the text: scans move forward only, and no pattern here can backtrack
+over a run of the input (spaces before a line break, looked for in a long run of spaces,
+or the end of an `[id:` mark in `[id:[id:[id:...`, took seconds to minutes on 100 KB).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,10 +21,11 @@ from typing import Any
 from hscourse.importers.to_module import Imported, Text, markdown_from, new_item
 
 _ESCAPABLE = set("~=#{}:\\")
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _TF = re.compile(r"(TRUE|FALSE|T|F)(?![^#\s])")
 _KEEP_LINES = ("markdown", "html")
 _FORMAT = re.compile(r"\[(html|moodle|plain|markdown)\]")
-_META = re.compile(r"\[(id|tag|points):([^\]]*)\]")
+_META_KEYS = ("id", "tag", "points")
 
 
 @dataclass
@@ -62,54 +68,65 @@ def unescape(raw: str, keep_lines: bool = False) -> str:
     """GIFT text to plain text: escapes resolved; raw line breaks and indentation become a
     space unless keep_lines (Markdown and HTML, which read them themselves)."""
     if not keep_lines:
-        raw = re.sub(r"[ \t]*\r?\n[ \t]*", " ", raw)
-    out, i = [], 0
-    while i < len(raw):
-        char = raw[i]
-        if char == "\\" and i + 1 < len(raw):
-            nxt = raw[i + 1]
-            if nxt in _ESCAPABLE:
-                out.append(nxt)
-                i += 2
-                continue
-            if nxt == "n":
-                out.append("\n")
-                i += 2
-                continue
-        out.append(char)
-        i += 1
-    return "".join(out).strip()
+        raw = _join_lines(raw)
+    return _ESCAPE.sub(_resolve, raw).strip()
+
+
+def _resolve(escape: re.Match[str]) -> str:
+    char = escape.group(1)
+    if char in _ESCAPABLE:
+        return char
+    return "\n" if char == "n" else escape.group()
+
+
+def _join_lines(raw: str) -> str:
+    """Each line break, with the spaces and tabs around it (and a CR before it), as one space."""
+    lines = raw.split("\n")
+    last = len(lines) - 1
+    for index, line in enumerate(lines):
+        if index < last:
+            line = line.removesuffix("\r")
+            line = line.rstrip(" \t")
+        lines[index] = line.lstrip(" \t") if index else line
+    return " ".join(lines)
+
+
+def marks(comment: str) -> list[tuple[str, str]]:
+    """The `[key:value]` marks (id, tag, points) of a comment line, in order."""
+    found: list[tuple[str, str]] = []
+    start = comment.find("[")
+    while start >= 0:
+        colon = comment.find(":", start + 1, start + 8)
+        key = comment[start + 1:colon] if colon > 0 else ""
+        if key in _META_KEYS:
+            end = comment.find("]", colon)
+            if end < 0:
+                break  # no later mark can close either
+            found.append((key, comment[colon + 1:end]))
+            start = comment.find("[", end + 1)
+        else:
+            start = comment.find("[", start + 1)
+    return found
+
+
+@functools.cache
+def _scanner(targets: str) -> re.Pattern[str]:
+    """An escape (to skip) or one of targets, found in one forward scan without backtracking."""
+    return re.compile(r"\\.|" + "|".join(re.escape(t) for t in targets.split(" ")), re.DOTALL)
 
 
 def _find(raw: str, target: str, start: int = 0) -> int:
     """The index of target in raw at or after start, skipping escaped characters; -1 if none."""
-    i = start
-    while i < len(raw):
-        if raw[i] == "\\":
-            i += 2
-            continue
-        if raw.startswith(target, i):
-            return i
-        i += 1
+    for match in _scanner(target).finditer(raw, start):
+        if match.group() == target:
+            return match.start()
     return -1
 
 
 def _split_answers(body: str) -> list[tuple[str, str]]:
     """The answers of a block as (mark, raw text): each starts at an unescaped = or ~."""
-    answers: list[tuple[str, str]] = []
-    i, start = 0, -1
-    while i < len(body):
-        if body[i] == "\\":
-            i += 2
-            continue
-        if body[i] in "=~":
-            if start >= 0:
-                answers.append((body[start], body[start + 1:i]))
-            start = i
-        i += 1
-    if start >= 0:
-        answers.append((body[start], body[start + 1:]))
-    return answers
+    marks = [m.start() for m in _scanner("= ~").finditer(body) if m.group() in "=~"]
+    return [(body[at], body[at + 1:end]) for at, end in zip(marks, [*marks[1:], len(body)])]
 
 
 def _formatted(raw: str, default: str) -> tuple[str, str]:
@@ -243,7 +260,7 @@ def _blocks(text: str) -> list[tuple[int, str, list[str]]]:
 
 
 def _count(line: str, char: str) -> int:
-    return len(_split_unescaped(line, char)) - 1
+    return sum(1 for match in _scanner(char).finditer(line) if match.group() == char)
 
 
 def parse(text: str) -> list[Question]:
@@ -252,7 +269,7 @@ def parse(text: str) -> list[Question]:
     for line, block, comments in _blocks(text):
         meta: dict[str, list[str]] = {}
         for comment in comments:
-            for key, value in _META.findall(comment):
+            for key, value in marks(comment):
                 meta.setdefault(key, []).append(value.strip())
         if block.lstrip().startswith("$CATEGORY:"):
             questions.append(Question(line, "Category",

@@ -2,7 +2,8 @@
 
 The file is parsed with expat directly so that every element keeps its source line, and so that
 a document type declaration (the way to entity-expansion attacks) is refused outright.
-Embedded images (`<file encoding="base64">`) become files of the module. Question types hscourse
+Embedded images (`<file encoding="base64">`) that a kept question's text shows become files of
+the module (decoded only then); other embedded files are listed. Question types hscourse
 has no counterpart for (numerical, cloze, calculated, description, ...) are listed with their
 line. An essay's grader information written by hscourse's exporter gives back its model answer
 and rubric; any other grader information becomes the model answer.
@@ -14,13 +15,20 @@ import base64
 import binascii
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 from xml.parsers import expat
 
 from hscourse.errors import ContentError, Diagnostic
-from hscourse.importers.to_module import Imported, Text, markdown_from, new_item, \
-    plain_from_html
+from hscourse.importers.html_markdown import text_from_html
+from hscourse.importers.to_module import (
+    Imported,
+    Text,
+    markdown_from,
+    new_item,
+    plain_from_html,
+)
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,100}")
 _RUBRIC_LINE = re.compile(r"^- (.+) \((\d+(?:\.\d+)?) points?\)$")
@@ -31,6 +39,7 @@ class _Tree:
 
     def __init__(self, data: bytes, display: str):
         self.lines: dict[ET.Element, int] = {}
+        self.chunks: dict[ET.Element, list[str]] = {}  # joined once: += would be quadratic
         self.stack: list[ET.Element] = []
         self.root: ET.Element | None = None
         parser = expat.ParserCreate()
@@ -41,6 +50,8 @@ class _Tree:
         self.parser = parser
         try:
             parser.Parse(data, True)
+            for element, chunks in self.chunks.items():
+                element.text = "".join(chunks)
         except expat.ExpatError as exc:
             raise ContentError([Diagnostic(display, exc.lineno, exc.offset + 1, "",
                                            f"not well-formed XML: {expat.ErrorString(exc.code)}")
@@ -56,6 +67,7 @@ class _Tree:
         element = ET.Element(tag, attrs) if not self.stack else ET.SubElement(self.stack[-1],
                                                                                tag, attrs)
         element.text = ""
+        self.chunks[element] = []
         self.lines[element] = self.parser.CurrentLineNumber
         if self.root is None:
             self.root = element
@@ -63,7 +75,7 @@ class _Tree:
 
     def _data(self, data: str) -> None:
         if self.stack:
-            self.stack[-1].text = (self.stack[-1].text or "") + data
+            self.chunks[self.stack[-1]].append(data)
 
 
 def _text(element: ET.Element | None, tag: str = "text") -> str:
@@ -71,21 +83,54 @@ def _text(element: ET.Element | None, tag: str = "text") -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
-def _formatted(element: ET.Element | None, result: Imported, line: int) -> str:
-    """The Markdown of a Moodle text element (its images kept as module files)."""
+@dataclass
+class _Source:
+    """The bank being read: where the items go, and the line of each element."""
+
+    result: Imported
+    lines: dict[ET.Element, int]
+
+    def note(self, line: int, message: str) -> None:
+        self.result.note(line, message)
+
+
+def _formatted(element: ET.Element | None, src: _Source, line: int) -> str:
+    """The Markdown of a Moodle text element; the images it shows are kept as module files,
+    embedded files it does not show are listed."""
     if element is None:
         return ""
-    for file in element.findall("file"):
-        name = PurePosixPath(file.get("name", "")).name
-        if not _SAFE_NAME.fullmatch(name) or name == "module.yaml" \
-                or file.get("encoding") != "base64":
-            result.note(line, f"embedded file {name!r} not carried: not a plain image name")
-            continue
+    files = {PurePosixPath(f.get("name", "")).name: f for f in element.findall("file")}
+    shown: set[str] = set()
+
+    def embedded(name: str) -> bytes | str | None:
+        file = files.get(name)
+        if file is None:
+            return None
+        shown.add(name)
+        if not _SAFE_NAME.fullmatch(name) or name.casefold() == "module.yaml":
+            return "not a plain file name (letters, digits, '.', '_' and '-'); rename it"
+        if file.get("encoding") != "base64":
+            return "not base64-encoded"
         try:
-            result.files[name] = base64.b64decode(file.text or "", validate=False)
+            return base64.b64decode(file.text or "", validate=False)
         except (binascii.Error, ValueError):
-            result.note(line, f"image {name!r} is not valid base64: not carried")
-    return markdown_from(Text(_text(element), element.get("format", "html")), result, line)
+            return "not valid base64"
+
+    found = element.find("text")
+    raw = found.text or "" if found is not None else ""
+    start = src.lines.get(found, line) if found is not None else line
+    markdown = markdown_from(Text(raw, element.get("format", "html"), lines=True), src.result,
+                             start, embedded)
+    for name, file in files.items():
+        if name not in shown:
+            src.note(src.lines.get(file, line), f"embedded file {name!r} is not shown by the "
+                                                "text: not written")
+    return markdown
+
+
+def _says_something(element: ET.Element | None) -> bool:
+    """Whether a text element has visible text (read without keeping its images)."""
+    return bool(text_from_html(_text(element), lambda line, message: None))
 
 
 def _number(value: str, default: float) -> float:
@@ -103,6 +148,7 @@ def _answers(question: ET.Element) -> list[tuple[float, ET.Element]]:
 def read(data: bytes, result: Imported) -> None:
     """Add the hscourse items of a Moodle XML bank to result, noting what they cannot carry."""
     tree = _Tree(data, result.file)
+    src = _Source(result, tree.lines)
     if tree.root is None or tree.root.tag != "quiz":
         raise ContentError([Diagnostic(result.file, 1, 1, "", "not a Moodle XML question bank "
                                                               "(the root element is not <quiz>)")])
@@ -112,39 +158,40 @@ def read(data: bytes, result: Imported) -> None:
         if kind == "category":
             result.category(_text(question.find("category")))
         elif kind in _READERS:
-            _read_question(question, kind, line, result)
+            _read_question(question, kind, line, src)
         else:
-            result.note(line, f"skipped a {kind or 'untyped'} question "
+            src.note(line, f"skipped a {kind or 'untyped'} question "
                               f"{_text(question.find('name'))!r}: hscourse has no such item type")
 
 
-def _read_question(question: ET.Element, kind: str, line: int, result: Imported) -> None:
+def _read_question(question: ET.Element, kind: str, line: int, src: _Source) -> None:
     points = _number(_text(question, "defaultgrade") or "1", 1)
     if points <= 0:
-        result.note(line, "the default mark is not positive: 1 point used")
+        src.note(line, "the default mark is not positive: 1 point used")
         points = 1
     tags = [_text(tag) for tag in question.findall("tags/tag")]
     name = _text(question.find("name")) or _text(question, "idnumber")
-    item = new_item(result, name, line, _formatted(question.find("questiontext"), result, line),
+    item = new_item(src.result, name, line,
+                    _formatted(question.find("questiontext"), src, line),
                     points, tags)
-    explanation = _formatted(question.find("generalfeedback"), result, line)
-    _READERS[kind](item, question, line, result)
-    result.add(item, [explanation] if explanation else [], line)
+    explanation = _formatted(question.find("generalfeedback"), src, line)
+    _READERS[kind](item, question, line, src)
+    src.result.add(item, [explanation] if explanation else [], line)
 
 
 def _multichoice(item: dict[str, Any], question: ET.Element, line: int,
-                 result: Imported) -> None:
+                 src: _Source) -> None:
     single = _text(question, "single").lower() in ("true", "1")
     options = []
     answers = _answers(question)
     for fraction, answer in answers:
-        option: dict[str, Any] = {"text": _formatted(answer, result, line)}
+        option: dict[str, Any] = {"text": _formatted(answer, src, line)}
         if (fraction >= 100) if single else (fraction > 0):
             option["correct"] = True
         elif single and fraction > 0:
-            result.note(line, f"option {option['text']!r} gave {fraction:g}% credit: "
+            src.note(line, f"option {option['text']!r} gave {fraction:g}% credit: "
                               "imported as wrong")
-        feedback = _formatted(answer.find("feedback"), result, line)
+        feedback = _formatted(answer.find("feedback"), src, line)
         if feedback:
             option["feedback"] = feedback
         options.append(option)
@@ -153,34 +200,34 @@ def _multichoice(item: dict[str, Any], question: ET.Element, line: int,
     item.update(type="single_choice" if single else "multiple_answer", options=options)
 
 
-def _truefalse(item: dict[str, Any], question: ET.Element, line: int, result: Imported) -> None:
+def _truefalse(item: dict[str, Any], question: ET.Element, line: int, src: _Source) -> None:
     right = next((a for f, a in _answers(question) if f >= 100), None)
     item.update(type="true_false", answer=_text(right).lower() == "true")
     for fraction, answer in _answers(question):
-        if _formatted(answer.find("feedback"), result, line):
-            result.note(line, f"feedback on answer {_text(answer)!r} not carried: "
+        if _says_something(answer.find("feedback")):
+            src.note(line, f"feedback on answer {_text(answer)!r} not carried: "
                               "true/false items have no answer feedback")
 
 
 def _shortanswer(item: dict[str, Any], question: ET.Element, line: int,
-                 result: Imported) -> None:
+                 src: _Source) -> None:
     accepted = []
     for fraction, answer in _answers(question):
         text = _text(answer).replace(r"\*", "*")
         if fraction >= 100:
             accepted.append(text)
         else:
-            result.note(line, f"answer {text!r} gave {fraction:g}% credit: hscourse accepts an "
+            src.note(line, f"answer {text!r} gave {fraction:g}% credit: hscourse accepts an "
                               "answer fully or not at all, so it was left out")
-        if _formatted(answer.find("feedback"), result, line):
-            result.note(line, f"feedback on answer {text!r} not carried: "
+        if _says_something(answer.find("feedback")):
+            src.note(line, f"feedback on answer {text!r} not carried: "
                               "short answer items have no answer feedback")
     item.update(type="short_answer", accepted_answers=accepted)
 
 
-def _essay(item: dict[str, Any], question: ET.Element, line: int, result: Imported) -> None:
+def _essay(item: dict[str, Any], question: ET.Element, line: int, src: _Source) -> None:
     item["type"] = "essay"
-    info = _formatted(question.find("graderinfo"), result, line)
+    info = _formatted(question.find("graderinfo"), src, line)
     lines = _number(_text(question, "responsefieldlines") or "0", 0)
     if isinstance(lines, int) and 1 <= lines <= 60:
         item["answer_lines"] = lines
@@ -200,16 +247,17 @@ def _essay(item: dict[str, Any], question: ET.Element, line: int, result: Import
         item["model_answer"] = info
 
 
-def _matching(item: dict[str, Any], question: ET.Element, line: int, result: Imported) -> None:
+def _matching(item: dict[str, Any], question: ET.Element, line: int, src: _Source) -> None:
     pairs = []
     for sub in question.findall("subquestion"):
-        left = _formatted(sub, result, line)
-        right = plain_from_html(_text(sub.find("answer")))
+        left = _formatted(sub, src, line)
+        right = plain_from_html(_text(sub.find("answer")), src.result, line)
         if not left:
-            result.note(line, f"extra answer {right!r} (a distractor) not carried: "
+            src.note(line, f"extra answer {right!r} (a distractor) not carried: "
                               "matching items pair every answer")
             continue
-        pairs.append({"left": left, "right": markdown_from(Text(right, "plain"), result, line)})
+        pairs.append({"left": left,
+                      "right": markdown_from(Text(right, "plain"), src.result, line)})
     item.update(type="matching", pairs=pairs)
 
 

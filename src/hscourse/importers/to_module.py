@@ -5,29 +5,38 @@ source line, for everything an item cannot hold. `write_module` adds what a modu
 question bank does not have (overview, objectives, a reading, an explanation or rubric the source
 lacked) as placeholders starting with "TO DO", checks the result with hscourse's own loader and
 validator, and writes module.yaml (and the images the texts show) into the module folder.
+
+Only images a kept item shows are written, and no existing file is ever replaced: an image whose
+name is taken (by a file already in the folder, or by another image with different content) is
+saved under a new name, and the notes say so.
 """
 
 from __future__ import annotations
 
-import html
+import os
 import re
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import yaml
 
 from hscourse.errors import ContentError, Diagnostic
+from hscourse.importers.html_markdown import (
+    HtmlToMarkdown,
+    escape_markdown,
+    has_markup,
+    text_from_html,
+    without_hidden_html,
+)
 from hscourse.load import load_text
-from hscourse.output import write_atomic
+from hscourse.output import PUBLIC_FILE
 from hscourse.schema import ID_PATTERN
 from hscourse.validate import module_errors, schema_errors
 
 TODO = "TO DO: "
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
-_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^>]*)?/?>")
 _ITEM_ORDER = ("id", "type", "prompt", "points", "tags", "explanation")
 
 
@@ -37,6 +46,7 @@ class Text:
 
     value: str
     format: str
+    lines: bool = False  # the value's line breaks are the source file's, from the line given
 
 
 @dataclass
@@ -51,6 +61,51 @@ class Imported:
     categories: list[str] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     todo: list[str] = field(default_factory=list)
+    existing: set[str] = field(default_factory=set)  # names in the target folder (casefolded)
+    ids: set[str] = field(default_factory=set)
+    pending: dict[str, bytes] = field(default_factory=dict)  # images of the item being read
+    pending_notes: list[Diagnostic] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # casefolded -> image name given
+    chosen: dict[tuple[str, bytes], str] = field(default_factory=dict)  # (name, data) -> name
+    next_suffix: dict[str, int] = field(default_factory=dict)
+    last_id: tuple[str, int] = ("", 0)
+
+    def embed(self, name: str, data: bytes, line: int) -> str:
+        """The name under which an image the current item shows is written: its own, unless
+        that is taken by a file in the folder or an image with other content (then name-2...)."""
+        chosen = self.chosen.get((name.casefold(), data))
+        if chosen is not None:
+            return chosen
+        stem, dot, ext = name.rpartition(".")
+        if not dot:
+            stem, ext = name, ""
+        candidate, n = name, self.next_suffix.get(name.casefold(), 1)
+        while candidate.casefold() in self.names or candidate.casefold() in self.existing \
+                or candidate.casefold() == "module.yaml":
+            n += 1
+            candidate = f"{stem}-{n}{dot}{ext}"
+        self.next_suffix[name.casefold()] = n
+        self.names[candidate.casefold()] = candidate
+        self.chosen[(name.casefold(), data)] = candidate
+        self.pending[candidate] = data
+        if candidate != name:
+            why = ("the folder already has a file of that name" if name.casefold() in
+                   self.existing else "another image of that name has different content")
+            self.pending_notes.append(Diagnostic(self.file, line, 1, "",
+                                                 f"image {name!r} saved as {candidate!r}: {why}"))
+        return candidate
+
+    def _settle_images(self, kept: bool) -> None:
+        """Keep the images the item just read shows (or forget them if it was skipped)."""
+        if kept:
+            self.files.update(self.pending)
+            self.notes.extend(self.pending_notes)
+        else:
+            for name in self.pending:
+                self.names.pop(name.casefold(), None)
+            self.chosen = {k: v for k, v in self.chosen.items() if v not in self.pending}
+        self.pending.clear()
+        self.pending_notes.clear()
 
     def category(self, path: str) -> None:
         self.categories.append(path)
@@ -62,9 +117,14 @@ class Imported:
         """Complete the item (placeholders where the source had nothing) and keep it, or note
         why it cannot be an hscourse item."""
         problem = _problem(item)
+        self._settle_images(kept=not problem)
         if problem:
             self.note(line, f"skipped question {item['id']!r}: {problem}")
             return
+        self.ids.add(item["id"])
+        base, n = self.last_id
+        if n:
+            self.next_suffix["id " + base] = n + 1
         index = len(self.items)
         if explanation:
             item["explanation"] = "\n\n".join(explanation)
@@ -133,12 +193,16 @@ def new_item(result: Imported, name: str, line: int, prompt: str, points: float,
              tags: list[str]) -> dict[str, Any]:
     """An item with a unique id made from the source's name (or a number), its prompt,
     points and tags; the reader sets the type and its fields."""
-    taken = {item["id"] for item in result.items}
     number = len(result.items) + 1
     base = slug(name) or f"{result.prefix}-q{number:02d}"
-    ident, n = base, 2
-    while ident in taken:
-        ident, n = f"{base[:60]}-{n}", n + 1
+    ident, n = base, 0
+    if ident in result.ids:
+        n = result.next_suffix.get("id " + base, 2)
+        ident = f"{base[:60]}-{n}"
+        while ident in result.ids:
+            n += 1
+            ident = f"{base[:60]}-{n}"
+    result.last_id = (base, n)
     clean_tags = list(dict.fromkeys(t for t in (slug(tag) for tag in tags) if t))
     if len(clean_tags) != len(tags):
         result.note(line, f"tags {tags!r} were made into ids: {clean_tags!r}")
@@ -151,123 +215,48 @@ def slug(name: str) -> str:
     return text if re.fullmatch(ID_PATTERN, text) else ""
 
 
-def escape_markdown(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-class _HtmlToMarkdown(HTMLParser):
-    """The HTML subset that hscourse's Markdown renderer writes, back to Markdown; other
-    markup keeps its text and is noted."""
-
-    BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
-    INLINE = {"em": "*", "i": "*", "strong": "**", "b": "**", "code": "`", "s": "~~",
-              "del": "~~"}
-    SILENT = {"span", "font", "small", "big", "thead", "tbody", "tr", "th", "td", "html",
-              "body"}
-
-    def __init__(self, images: dict[str, bytes]):
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.lists: list[list[int]] = []  # one [counter] per open list; counter 0 = bullets
-        self.links: list[str] = []
-        self.pre = 0
-        self.images = images
-        self.lost: set[str] = set()
-        self.missing: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {k: v or "" for k, v in attrs}
-        if tag in self.BLOCKS:
-            self.out.append("\n\n")
-            if tag.startswith("h") and tag[1:].isdigit():
-                self.out.append("#" * int(tag[1]) + " ")
-            elif tag == "blockquote":
-                self.out.append("> ")
-        elif tag in self.INLINE:
-            self.out.append(self.INLINE[tag])
-        elif tag == "br":
-            self.out.append("\\\n")
-        elif tag in ("ul", "ol"):
-            self.out.append("\n\n" if not self.lists else "\n")
-            self.lists.append([1 if tag == "ol" else 0])
-        elif tag == "li":
-            depth = max(len(self.lists) - 1, 0)
-            counter = self.lists[-1] if self.lists else [0]
-            mark = f"{counter[0]}." if counter[0] else "-"
-            if counter[0]:
-                counter[0] += 1
-            self.out.append("\n" + "   " * depth + mark + " ")
-        elif tag == "a":
-            self.out.append("[")
-            self.links.append(values.get("href", ""))
-        elif tag == "img":
-            self._image(values)
-        elif tag == "pre":
-            self.pre += 1
-            self.out.append("\n\n```\n")
-        elif tag not in self.SILENT:
-            self.lost.add(tag)
-
-    def _image(self, values: dict[str, str]) -> None:
-        src = values.get("src", "")
-        name = src.split("@@PLUGINFILE@@/", 1)[-1] if "@@PLUGINFILE@@/" in src else src
-        name = unquote(name)
-        if name in self.images or re.match(r"https?://", name):
-            self.out.append(f"![{escape_markdown(values.get('alt', ''))}](<{name}>)")
-        else:
-            self.missing.append(name)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.BLOCKS:
-            self.out.append("\n\n")
-        elif tag in self.INLINE:
-            self.out.append(self.INLINE[tag])
-        elif tag in ("ul", "ol") and self.lists:
-            self.lists.pop()
-            self.out.append("\n\n" if not self.lists else "")
-        elif tag == "a" and self.links:
-            self.out.append(f"](<{self.links.pop()}>)")
-        elif tag == "pre":
-            self.pre -= 1
-            self.out.append("\n```\n\n")
-
-    def handle_data(self, data: str) -> None:
-        if self.pre:
-            self.out.append(data)
-        elif self.out and self.out[-1] == "`":
-            self.out.append(re.sub(r"\s+", " ", data))
-        else:
-            self.out.append(escape_markdown(re.sub(r"\s+", " ", data)))
-
-    def markdown(self) -> str:
-        text = "".join(self.out)
-        text = re.sub(r"[ \t]*\n[ \t]*\n\s*", "\n\n", text)
-        return re.sub(r"^(?!\s*[-\d]| {3})[ \t]+", "", text, flags=re.M).strip()
-
-
-def markdown_from(text: Text, result: Imported, line: int) -> str:
-    """A source text as hscourse Markdown; markup it cannot carry is noted."""
+def markdown_from(text: Text, result: Imported, line: int,
+                  files: Callable[[str], bytes | str | None] | None = None) -> str:
+    """A source text as hscourse Markdown; markup it cannot carry and content it hides are
+    noted. `files(name)` gives an embedded file's bytes, why it cannot be carried (a str), or
+    None when the source does not hold it; the files shown are kept with the item."""
     value = text.value.strip()
+    first = line + text.value[:len(text.value) - len(text.value.lstrip())].count("\n")
+
+    def where(at: int) -> int:
+        return first + at - 1 if text.lines else line
+
+    def note(at: int, message: str) -> None:
+        result.note(where(at), message)
+
     kind = text.format
     if kind == "moodle":
-        kind = "html" if _TAG.search(value) else "plain"
+        kind = "html" if has_markup(value) else "plain"
     if kind == "markdown":
-        return value
+        return without_hidden_html(value, note)
     if kind == "plain":
         return escape_markdown(value)
-    converter = _HtmlToMarkdown(result.files)
-    converter.feed(value)
-    converter.close()
+
+    def image(name: str, at: int) -> str | None:
+        found = files(name) if files else None
+        if isinstance(found, str):
+            note(at, f"image {name!r} not carried: {found}")
+            return ""
+        return None if found is None else result.embed(name, found, where(at))
+
+    converter = HtmlToMarkdown(image, note)
+    markdown = converter.convert(value)
     if converter.lost:
-        result.note(line, "HTML markup not carried (kept as text): "
-                          + ", ".join(f"<{t}>" for t in sorted(converter.lost)))
+        note(1, "HTML markup not carried (kept as text): "
+                + ", ".join(f"<{t}>" for t in sorted(converter.lost)))
     for name in converter.missing:
-        result.note(line, f"image {name!r} not carried: the file is not in the source")
-    return converter.markdown()
+        note(1, f"image {name!r} not carried: the file is not in the source")
+    return markdown
 
 
-def plain_from_html(value: str) -> str:
-    return html.unescape(_TAG.sub("", value)).strip()
+def plain_from_html(value: str, result: Imported, line: int) -> str:
+    """The visible text of an HTML value (hidden content left out and noted)."""
+    return text_from_html(value, lambda at, message: result.note(line, message))
 
 
 def module_data(result: Imported, module_id: str, title: str | None = None) -> dict[str, Any]:
@@ -301,7 +290,9 @@ def write_module(result: Imported, folder: Path) -> Path:
     """Write module.yaml (and images) into folder, after checking it as `hscourse check` would.
 
     Raises ContentError if the folder name is not a module id, module.yaml exists already, the
-    source gave no importable question, or (a bug) the written file would not pass the check.
+    source gave no importable question, a file to be written appeared in the folder meanwhile
+    (nothing is replaced, and what this import wrote is removed again), or (a bug) the written
+    file would not pass the check.
     """
     module_id = folder.resolve().name
     target = folder / "module.yaml"
@@ -319,7 +310,39 @@ def write_module(result: Imported, folder: Path) -> Path:
     problems = schema_errors(doc, "module") or module_errors(doc, module_id)
     if problems:
         raise ContentError(problems)
-    for name, data in result.files.items():
-        write_atomic(folder / name, data)
-    write_atomic(target, text.encode("utf-8"))
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    try:
+        for name, data in [*result.files.items(), ("module.yaml", text.encode("utf-8"))]:
+            write_new(folder / name, data)
+            written.append(folder / name)
+    except FileExistsError as exc:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise ContentError([Diagnostic(str(exc.filename), 0, 0, "", "appeared in the folder "
+                                       "during the import and was left as it is; nothing was "
+                                       "imported. Import again")]) from None
     return target
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Write a file that must not exist yet: staged in a synced temporary file, then hard-linked
+    into place, which fails (FileExistsError) rather than replace a file, a link or a folder
+    that is there."""
+    fd, tmp = tempfile.mkstemp(prefix=".hscourse-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, PUBLIC_FILE)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise FileExistsError(0, "exists", str(path)) from None
+        except OSError:  # a file system without hard links: exclusive creation instead
+            with open(path, "xb") as out:
+                out.write(data)
+            os.chmod(path, PUBLIC_FILE)
+    finally:
+        Path(tmp).unlink(missing_ok=True)

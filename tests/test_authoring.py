@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLE, copy_course, replace_once
 from hscourse.build import Options, build
 from hscourse.cli import main
 from hscourse.errors import ContentError
+
+from conftest import EXAMPLE, copy_course, replace_once
 
 MODULE = "modules/example/module.yaml"
 
@@ -76,3 +77,21 @@ def test_check_runs_the_font_coverage_check(tmp_path: Path) -> None:
                  "credit: Written for the hscourse tests \ue000.")
     result = run(["check", "-p", str(root)])
     assert result.exit_code == 1 and "U+E000" in result.output
+
+
+def test_an_imported_bank_is_a_draft_that_builds_with_warnings(tmp_path: Path) -> None:
+    from lms.readers import FIXTURES
+
+    root = copy_course(EXAMPLE, tmp_path / "course")
+    result = run(["import", str(FIXTURES / "gift/gift-pegjs/mc1.gift"), "-o",
+                  str(root / "modules/imported")])
+    assert result.exit_code == 0 and "then remove `draft: true`" in result.output
+    replace_once(root / "course.yaml", "  - example\n", "  - example\n  - imported\n")
+    checked = run(["check", "-p", str(root)])
+    assert checked.exit_code == 0 and "is a placeholder" in checked.output, checked.output
+    from hscourse.render import EDITIONS, render_edition
+    from hscourse.resolve import load_resolved
+
+    course = load_resolved(root)
+    html = render_edition(course, course.module("imported"), EDITIONS[0])
+    assert '<strong class="draft">Draft</strong>' in html

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from hscourse.cli import main
-from hscourse.export.lms import FORMATS, export_outputs, write_exports
+from hscourse.formats.lms import FORMATS, export_outputs, write_exports
 from hscourse.project import load_course
 
 from lms.courses import EXAMPLE

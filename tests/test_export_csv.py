@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from hscourse.export.csvkey import export_csv
+from hscourse.formats.csvkey import export_csv
 from hscourse.forms import module_seed
 from hscourse.model import module_view
 from hscourse.project import load_course

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hscourse.errors import ContentError
-from hscourse.export.gift import export_gift
+from hscourse.formats.gift.write import export_gift
 from hscourse.project import load_course
 
 from lms.courses import EXAMPLE, PNG_1PX, REPO, edited_example

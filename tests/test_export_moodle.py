@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from hscourse.export.common import multiple_answer_fractions
-from hscourse.export.moodle import export_moodle
+from hscourse.formats.common import multiple_answer_fractions
+from hscourse.formats.moodle.write import export_moodle
 from hscourse.project import load_course
 
 from lms.courses import EXAMPLE, PNG_1PX, REPO, edited_example

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from hscourse.export.qti import CANVAS_TYPES, export_qti
+from hscourse.formats.qti import CANVAS_TYPES, export_qti
 from hscourse.project import load_course
 
 from lms.courses import EXAMPLE, PNG_1PX, REPO, edited_example

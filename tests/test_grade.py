@@ -25,7 +25,7 @@ from hscourse.assess.report import GradeOptions, grade, item_data
 from hscourse.assess.responses import parse, read_table
 from hscourse.cli import main
 from hscourse.errors import ContentError
-from hscourse.export.moodle import export_moodle
+from hscourse.formats.moodle.write import export_moodle
 from hscourse.model import LETTERS
 from hscourse.resolve import load_resolved
 

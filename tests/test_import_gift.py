@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from lms.courses import EXAMPLE
-from lms.readers import FIXTURES
 
 from hscourse.build import build
 from hscourse.cli import main
-from hscourse.importers import import_bank, read_bank
-from hscourse.importers.gift import parse
+from hscourse.formats.gift.read import parse
+from hscourse.formats.importing import import_bank, read_bank
 from hscourse.project import load_course
+
+from lms.courses import EXAMPLE
+from lms.readers import FIXTURES
 
 GIFT = sorted((FIXTURES / "gift" / "gift-pegjs").glob("*.gift"))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hscourse.errors import ContentError
-from hscourse.importers import import_bank, read_bank
+from hscourse.formats.importing import import_bank, read_bank
 from hscourse.load import load_file
 
 BANK = """<?xml version="1.0" encoding="UTF-8"?>

@@ -8,15 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lms.courses import REPO
 
-from hscourse.export.common import plain_text
-from hscourse.export.gift import export_gift
-from hscourse.export.moodle import export_moodle
-from hscourse.importers import import_bank
+from hscourse.formats.common import plain_text
+from hscourse.formats.gift.write import export_gift
+from hscourse.formats.importing import import_bank
+from hscourse.formats.moodle.write import export_moodle
 from hscourse.load import load_file
 from hscourse.markdown import render_block
 from hscourse.project import load_course
+
+from lms.courses import REPO
 
 
 def html(markdown: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hscourse.csvfile import csv_bytes, safe_cell
-from hscourse.export.csvkey import export_csv
+from hscourse.formats.csvkey import export_csv
 from hscourse.forms import forms_for, key_csv
 from hscourse.project import load_course
 

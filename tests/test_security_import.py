@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from hscourse.cli import main
 from hscourse.errors import ContentError
-from hscourse.importers import import_bank, read_bank
+from hscourse.formats.importing import import_bank, read_bank
 from hscourse.load import load_file
 
 BUDGET = 2.0  # seconds per 100 KB - 1 MB input; the old readers took 13 s to minutes
@@ -265,7 +265,7 @@ def test_tidy_matches_the_patterns_it_replaces() -> None:
     import itertools
     import re
 
-    from hscourse.importers.html_markdown import tidy
+    from hscourse.formats.html_markdown import tidy
 
     def old(text: str) -> str:
         text = re.sub(r"[ \t]*\n[ \t]*\n\s*", "\n\n", text)
@@ -352,7 +352,7 @@ def test_images_of_one_name_with_other_content_are_kept_apart(tmp_path: Path) ->
 def test_a_file_appearing_during_the_import_is_not_replaced(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch
                                                             ) -> None:
-    from hscourse.importers import to_module
+    from hscourse.formats import bank as to_module
 
     folder = tmp_path / "mod"
     files = f'<file name="map.png" path="/" encoding="base64">{png(b"imported")}</file>'

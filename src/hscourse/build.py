@@ -62,7 +62,7 @@ def prepare(root: Path, term: Path | None, options: Options) -> Course:
     return course
 
 
-def check_course(root: Path, term: Path | None) -> tuple["Course", list[Diagnostic]]:
+def check_course(root: Path, term: Path | None) -> tuple[Course, list[Diagnostic]]:
     """What `hscourse check` runs: everything `build` would refuse before rendering (the
     schema and rules, images, fonts, placeholders), with warnings for what a build allows
     (placeholders in draft modules)."""
@@ -83,7 +83,7 @@ def check_course(root: Path, term: Path | None) -> tuple["Course", list[Diagnost
     return course, [d for severity, d in found if severity != "error"]
 
 
-def refuse_placeholders(course: "Course") -> None:
+def refuse_placeholders(course: Course) -> None:
     """A build refuses placeholder text ('TO DO', 'Your Name'...) outside draft modules."""
     from hscourse.assess.review import placeholders
 
@@ -164,7 +164,7 @@ def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
     files.update(data_files(course))
     warnings = secret_warnings(course)
     if course.settings.get("exports"):
-        from hscourse.export.lms import export_outputs
+        from hscourse.formats.lms import export_outputs
 
         exported, export_warnings = export_outputs(course, options.strict)
         files.update(exported)

@@ -296,7 +296,7 @@ def new_module(project: Path, module_id: str) -> None:
 def export(project: Path, term: Path | None, fmt: str, audience: str, strict: bool,
            output: Path | None) -> None:
     """Export the resolved course as data or as a question bank for an LMS."""
-    from hscourse.export.data import course_view
+    from hscourse.formats.data import course_view
     from hscourse.resolve import load_resolved
 
     if fmt == "qti" and output is None:
@@ -306,7 +306,7 @@ def export(project: Path, term: Path | None, fmt: str, audience: str, strict: bo
         data = (json.dumps(course_view(course, audience), indent=2, ensure_ascii=False)
                 + "\n").encode()
     else:
-        from hscourse.export.lms import export_one
+        from hscourse.formats.lms import export_one
 
         data, warnings = export_one(course, fmt, strict)
         for warning in warnings:
@@ -375,7 +375,7 @@ def import_(source: Path, output: Path) -> None:
     Writes OUTPUT/module.yaml (and the images the questions show). Whatever the module cannot
     carry is listed with its line in SOURCE; placeholders starting "TO DO" need filling in.
     """
-    from hscourse.importers import import_bank
+    from hscourse.formats.importing import import_bank
 
     written, result = import_bank(source, output)
     for note in result.notes:
@@ -383,7 +383,8 @@ def import_(source: Path, output: Path) -> None:
     echo(f"Wrote {written} with {len(result.items)} quiz items.")
     if result.todo:
         echo("Fill in the placeholders (they start with 'TO DO'): "
-                   + ", ".join(result.todo))
+             + ", ".join(result.todo) + "; then remove `draft: true` (until you do, `check` "
+             "warns about each placeholder and every PDF of the module says Draft)")
     echo(f"Then add {output.resolve().name!r} to the modules in course.yaml.")
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from hscourse.assess.responses import Table
 from hscourse.errors import ContentError, Diagnostic, did_you_mean
-from hscourse.export.common import multiple_answer_fractions
+from hscourse.formats.common import multiple_answer_fractions
 from hscourse.forms import Form, forms_for, module_seed
 from hscourse.model import LETTERS, Course, Module, module_view
 

@@ -35,7 +35,7 @@ from hscourse.assess.grade import (
 )
 from hscourse.assess.responses import Table
 from hscourse.errors import ContentError, Diagnostic
-from hscourse.export.common import plain_text, quiz_items
+from hscourse.formats.common import plain_text, quiz_items
 from hscourse.model import LETTERS, Course
 
 NO_RESPONSE = ("", "-")

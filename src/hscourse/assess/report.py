@@ -37,7 +37,7 @@ from hscourse.assess.gradebook import canvas_csv, moodle_csv
 from hscourse.assess.responses import read_table
 from hscourse.csvfile import rows_bytes
 from hscourse.errors import ContentError, Diagnostic
-from hscourse.export.common import plain_text
+from hscourse.formats.common import plain_text
 from hscourse.model import Course, Module
 from hscourse.render import context_extras, environment, template_folders
 

@@ -19,16 +19,13 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from hscourse.errors import ContentError, Diagnostic
+from hscourse.formats.moodle import MODEL_ANSWER_HEAD, MOODLE_FRACTIONS, RUBRIC_HEAD
 from hscourse.forms import module_seed
 from hscourse.markdown import render_block, render_inline
 from hscourse.model import Course, Module, module_view
 
 Item = dict[str, Any]
 
-# Moodle refuses grades outside this list (question/format.php, question_bank::fraction_options).
-MOODLE_FRACTIONS = (100, 90, 83.33333, 80, 75, 70, 66.66667, 60, 50, 40, 33.33333, 30, 25, 20,
-                    16.66667, 14.28571, 12.5, 11.11111, 10, 5, 0)
-ALLOWED_FRACTIONS = frozenset(MOODLE_FRACTIONS) | frozenset(-f for f in MOODLE_FRACTIONS)
 
 _INVALID_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _IMG_SRC = re.compile(r'(<img src=")([^"]*)(")')
@@ -147,7 +144,7 @@ def grader_info_markdown(item: Item) -> str:
     """An essay's model answer and rubric as one Markdown text (the importers read it back)."""
     rubric = "\n".join(f"- {c['criterion']} ({points_text(c['points'])} "
                        f"point{'s' if c['points'] != 1 else ''})" for c in item["rubric"])
-    return f"**Model answer**\n\n{item['model_answer']}\n\n**Rubric**\n\n{rubric}\n"
+    return f"{MODEL_ANSWER_HEAD}{item['model_answer']}{RUBRIC_HEAD}{rubric}\n"
 
 
 def category_path(course: Course, module_title: str) -> list[str]:

@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 from typing import ClassVar
 from urllib.parse import unquote
 
-from hscourse.importers.hidden import Look, examine
+from hscourse.formats.hidden import Look, examine
 
 VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link",
                   "meta", "param", "source", "track", "wbr"})
@@ -114,9 +114,10 @@ class HtmlToMarkdown(HTMLParser):
     text (1 = its first line).
     """
 
-    BLOCKS: ClassVar[frozenset[str]] = frozenset({"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "caption"})
-    INLINE: ClassVar[dict[str, str]] = {"em": "*", "i": "*", "strong": "**", "b": "**", "code": "`", "s": "~~",
-              "del": "~~"}
+    BLOCKS: ClassVar[frozenset[str]] = frozenset(
+        {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "caption"})
+    INLINE: ClassVar[dict[str, str]] = {"em": "*", "i": "*", "strong": "**", "b": "**",
+                                        "code": "`", "s": "~~", "del": "~~"}
     SILENT: ClassVar[frozenset[str]] = frozenset({
         "span", "font", "small", "big", "thead", "tbody", "tfoot", "tr", "th", "td", "html",
         "body", "table", "colgroup", "col", "summary"})

@@ -10,10 +10,10 @@ import re
 from collections.abc import Callable
 
 from hscourse.errors import Diagnostic
-from hscourse.export.csvkey import export_csv
-from hscourse.export.gift import export_gift
-from hscourse.export.moodle import export_moodle
-from hscourse.export.qti import export_qti
+from hscourse.formats.csvkey import export_csv
+from hscourse.formats.gift.write import export_gift
+from hscourse.formats.moodle.write import export_moodle
+from hscourse.formats.qti import export_qti
 from hscourse.model import Course
 from hscourse.output import Output, sha256
 

@@ -18,14 +18,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from hscourse.importers.to_module import Imported, Text, markdown_from, new_item
+from hscourse.formats.bank import Imported, Text, markdown_from, new_item
+from hscourse.formats.gift import ESCAPABLE, META_KEYS
 
-_ESCAPABLE = set("~=#{}:\\")
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _TF = re.compile(r"(TRUE|FALSE|T|F)(?![^#\s])")
 _KEEP_LINES = ("markdown", "html")
 _FORMAT = re.compile(r"\[(html|moodle|plain|markdown)\]")
-_META_KEYS = ("id", "tag", "points")
 
 
 @dataclass
@@ -74,7 +73,7 @@ def unescape(raw: str, keep_lines: bool = False) -> str:
 
 def _resolve(escape: re.Match[str]) -> str:
     char = escape.group(1)
-    if char in _ESCAPABLE:
+    if char in ESCAPABLE:
         return char
     return "\n" if char == "n" else escape.group()
 
@@ -98,7 +97,7 @@ def marks(comment: str) -> list[tuple[str, str]]:
     while start >= 0:
         colon = comment.find(":", start + 1, start + 8)
         key = comment[start + 1:colon] if colon > 0 else ""
-        if key in _META_KEYS:
+        if key in META_KEYS:
             end = comment.find("]", colon)
             if end < 0:
                 break  # no later mark can close either
@@ -189,7 +188,8 @@ def _answers(question: Question, body: str) -> None:
 
 
 def _split_unescaped(raw: str, char: str) -> list[str]:
-    parts, start = [], 0
+    parts: list[str] = []
+    start = 0
     while True:
         cut = _find(raw, char, start)
         if cut < 0:

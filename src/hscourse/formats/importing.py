@@ -1,12 +1,13 @@
-"""Importers: question banks from other systems (GIFT, Moodle XML) into a module folder."""
+"""Import: question banks from other systems (GIFT, Moodle XML) into a module folder."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from hscourse.errors import ContentError, Diagnostic
-from hscourse.importers import gift, moodle
-from hscourse.importers.to_module import Imported, write_module
+from hscourse.formats.bank import Imported, write_module
+from hscourse.formats.gift import read as gift
+from hscourse.formats.moodle import read as moodle
 
 MAX_BYTES = 32 << 20  # Moodle XML carries its images inline
 

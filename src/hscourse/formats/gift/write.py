@@ -11,7 +11,7 @@ items, images, or an essay's rubric and model answer: those are reported as warn
 from __future__ import annotations
 
 from hscourse.errors import Diagnostic
-from hscourse.export.common import (
+from hscourse.formats.common import (
     Item,
     Warnings,
     has_local_image,
@@ -22,15 +22,14 @@ from hscourse.export.common import (
     points_text,
     quiz_items,
 )
+from hscourse.formats.gift import SPECIAL, points_comment
 from hscourse.model import Course, Module
-
-_SPECIAL = "~=#{}:"
 
 
 def escape(text: str) -> str:
     """Text with GIFT's control characters escaped and newlines as \\n, on one line."""
     out = text.replace("\\", "\\\\")
-    for char in _SPECIAL:
+    for char in SPECIAL:
         out = out.replace(char, "\\" + char)
     return out.replace("\r\n", "\n").replace("\n", "\\n")
 
@@ -93,7 +92,7 @@ def _question(item: Item, module: Module, index: int, warnings: Warnings) -> str
     answers = _answer_lines(item, module, index, warnings)
     if answers is None:
         return None
-    head = [f"// [points:{points_text(item['points'])}]"]
+    head = [points_comment(points_text(item["points"]))]
     head += [f"// [tag:{tag}]" for tag in item.get("tags", [])]
     if item.get("explanation"):
         answers.append(f"\t####{escape(item['explanation'])}")

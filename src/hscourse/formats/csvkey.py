@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from hscourse.csvfile import csv_bytes
 from hscourse.errors import Diagnostic
-from hscourse.export.common import points_text, quiz_items
+from hscourse.formats.common import points_text, quiz_items
 from hscourse.model import Course
 
 HEADER = ("item_id", "module", "type", "correct_response", "points")

@@ -21,14 +21,15 @@ from typing import Any
 from xml.parsers import expat
 
 from hscourse.errors import ContentError, Diagnostic
-from hscourse.importers.html_markdown import text_from_html
-from hscourse.importers.to_module import (
+from hscourse.formats.bank import (
     Imported,
     Text,
     markdown_from,
     new_item,
     plain_from_html,
 )
+from hscourse.formats.html_markdown import text_from_html
+from hscourse.formats.moodle import MODEL_ANSWER_HEAD, RUBRIC_HEAD
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,100}")
 _RUBRIC_LINE = re.compile(r"^- (.+) \((\d+(?:\.\d+)?) points?\)$")
@@ -203,7 +204,7 @@ def _multichoice(item: dict[str, Any], question: ET.Element, line: int,
 def _truefalse(item: dict[str, Any], question: ET.Element, line: int, src: _Source) -> None:
     right = next((a for f, a in _answers(question) if f >= 100), None)
     item.update(type="true_false", answer=_text(right).lower() == "true")
-    for fraction, answer in _answers(question):
+    for _fraction, answer in _answers(question):
         if _says_something(answer.find("feedback")):
             src.note(line, f"feedback on answer {_text(answer)!r} not carried: "
                               "true/false items have no answer feedback")
@@ -231,16 +232,16 @@ def _essay(item: dict[str, Any], question: ET.Element, line: int, src: _Source) 
     lines = _number(_text(question, "responsefieldlines") or "0", 0)
     if isinstance(lines, int) and 1 <= lines <= 60:
         item["answer_lines"] = lines
-    parts = re.split(r"\n\n\*\*Rubric\*\*\n\n", info, maxsplit=1)
-    if len(parts) == 2 and parts[0].startswith("**Model answer**\n\n"):
-        rubric = []
+    parts = info.split(RUBRIC_HEAD, 1)
+    if len(parts) == 2 and parts[0].startswith(MODEL_ANSWER_HEAD):
+        rubric: list[dict[str, Any]] = []
         for entry in parts[1].splitlines():
             match = _RUBRIC_LINE.match(entry.strip())
             if match:
                 rubric.append({"criterion": match.group(1),
                                "points": _number(match.group(2), 0)})
         if sum(c["points"] for c in rubric) == item["points"]:
-            item["model_answer"] = parts[0][len("**Model answer**\n\n"):]
+            item["model_answer"] = parts[0][len(MODEL_ANSWER_HEAD):]
             item["rubric"] = rubric
             return
     if info:

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from hscourse.errors import Diagnostic
-from hscourse.export.common import (
+from hscourse.formats.common import (
     Images,
     Item,
     Warnings,

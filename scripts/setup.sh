@@ -47,7 +47,10 @@ fi
 # The tests' independent GIFT parser (an npm package), pinned in tests/lms/package.json.
 if [ -f tests/lms/package.json ]; then
   want=$(sed -n 's/.*"gift-pegjs": *"\([^"]*\)".*/\1/p' tests/lms/package.json)
-  have=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' tests/.node/node_modules/gift-pegjs/package.json 2>/dev/null | head -n 1)
+  have=""
+  if [ -f tests/.node/node_modules/gift-pegjs/package.json ]; then
+    have=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' tests/.node/node_modules/gift-pegjs/package.json | head -n 1)
+  fi
   if [ "$want" != "$have" ]; then
     if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
       apt-get update -qq

@@ -48,7 +48,10 @@ def test_outputs_and_manifest(case: tuple[Path, BuildResult, dict]) -> None:
     manifest = json.loads((result.dist / "manifest.json").read_text())
     assert [e["path"] for e in manifest["outputs"]] == sorted(expected)
     for entry in (e for e in manifest["outputs"] if e["path"].endswith(".pdf")):
-        assert set(entry) == {"path", "audience", "kind", "module", "sha256", "input"}
+        student = entry["audience"] == "student"  # student PDFs record the leak check they passed
+        assert set(entry) == {"path", "audience", "kind", "module", "sha256", "input"} | (
+            {"checked"} if student else set())
+        assert entry.get("checked") is (True if student else None)
         assert entry["audience"] == entry["path"].split("/")[0]
         assert (result.dist / entry["path"]).read_bytes()[:5] == b"%PDF-"
 

@@ -72,4 +72,4 @@ def test_init_from_the_wheel_then_build_the_first_term(wheel: Path, tmp_path: Pa
                             cwd=course, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     pdfs = sorted(p.name for p in (course / "dist/2027-spring").rglob("*.pdf"))
-    assert len(pdfs) == 12 and "tibet-guide.pdf" in pdfs
+    assert len(pdfs) == 15 and "tibet-guide.pdf" in pdfs

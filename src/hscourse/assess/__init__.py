@@ -1,0 +1,1 @@
+"""Assessment stages beside the build: review items, grade responses, analyse items, read scans."""

@@ -18,7 +18,6 @@ into clean paper or solid ink, so what they were is gone before any reader sees 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import cv2
@@ -97,7 +96,7 @@ class Pen:
         self._apply(layer)
 
     def clear(self, bubble: dict[str, Any]) -> None:
-        level = int(self.rng.uniform(15, 80))
+        level = int(self.rng.uniform(10, 60))
         shape = self.rng.choice(["fill", "fill", "fill", "fill", "cross", "tick"])
         if shape == "fill":
             self.fill(bubble, level)
@@ -216,10 +215,12 @@ class Simulator:
     def __init__(self, sheets: dict[str, tuple[dict[str, Any], bytes]], seed: int = 19,
                  dpis: tuple[int, ...] = (150, 200, 300)):
         self.sheets, self.seed, self.dpis = sheets, seed, dpis
+        self.blanks: dict[tuple[str, int], list[np.ndarray]] = {}
 
-    @lru_cache(maxsize=32)
     def blank(self, form: str, page: int, dpi: int) -> np.ndarray:
-        return rasterise(self.sheets[form][1], dpi)[page - 1]
+        if (form, dpi) not in self.blanks:
+            self.blanks[form, dpi] = rasterise(self.sheets[form][1], dpi)
+        return self.blanks[form, dpi][page - 1]
 
     def page(self, index: int, style: str | None = None) -> SimPage:
         rng = np.random.default_rng([self.seed, index])
@@ -247,3 +248,93 @@ class Simulator:
         if quality:
             image = jpeg(image, quality)
         return SimPage(image, truth, dpi, style, quality)
+
+
+def synthetic_sheet(form: str, questions: int = 45, digits: int = 8) -> Any:
+    """A sheet of `questions` bubble questions of every kind (more bubbles per page than the
+    shipped course's quizzes give), for measuring the reader."""
+    from hscourse.assess.sheets import Question, Sheet
+
+    rng = np.random.default_rng(ord(form))
+    items = []
+    for number in range(1, questions + 1):
+        kind = str(rng.choice(["single_choice"] * 3 + ["multiple_answer", "true_false"]))
+        options = ("T", "F") if kind == "true_false" else \
+            tuple("ABCDEFGH"[:int(rng.integers(3, 7))])
+        items.append(Question(number, kind, options))
+    return Sheet("HSC 210", "Spring 2027", "water-conflict", "Water conflict", form,
+                 tuple(items), "A4", digits)
+
+
+def render_sheets(course: Any, sheets: list[Any]) -> dict[str, tuple[dict[str, Any], bytes]]:
+    """form -> (layout, PDF) of each sheet, rendered as the build renders them."""
+    from hscourse.assess.sheets import layout, sheet_html
+    from hscourse.pdf import write_pdf
+
+    return {s.form: (layout(s), write_pdf(sheet_html(course, s), course.root,
+                                          date=course.settings.get("date")))
+            for s in sheets}
+
+
+@dataclass
+class Tally:
+    """The reader's record against the truth."""
+
+    clear: int = 0
+    clear_right: int = 0
+    clear_flagged: int = 0
+    clear_wrong: int = 0
+    ambiguous: int = 0
+    ambiguous_flagged: int = 0
+    ids: int = 0
+    ids_right: int = 0
+    ids_flagged: int = 0
+    ids_wrong: int = 0
+    ids_ambiguous_flagged: int = 0
+    ids_ambiguous: int = 0
+    pages: int = 0
+    unreadable: int = 0
+
+    def add(self, truth: Truth, read: Any) -> None:
+        self.pages += 1
+        flagged = {flag.field for flag in read.flags}
+        if "page" in flagged:
+            self.unreadable += 1
+            return
+        self.ids += 1
+        if truth.id_clear:
+            self.ids_right += read.student_id == truth.student_id
+        else:
+            self.ids_ambiguous += 1
+            self.ids_ambiguous_flagged += "student_id" in flagged
+        self.ids_flagged += "student_id" in flagged
+        self.ids_wrong += read.student_id is not None and read.student_id != truth.student_id
+        for number, answer in truth.answers.items():
+            if answer == AMBIGUOUS:
+                self.ambiguous += 1
+                self.ambiguous_flagged += str(number) in flagged
+            else:
+                self.clear += 1
+                if str(number) in flagged:
+                    self.clear_flagged += 1
+                elif read.answers.get(number) == answer:
+                    self.clear_right += 1
+                else:
+                    self.clear_wrong += 1
+
+    def rates(self) -> dict[str, float]:
+        return {"clear_correct": self.clear_right / max(1, self.clear),
+                "ambiguous_flagged": self.ambiguous_flagged / max(1, self.ambiguous),
+                "ids_silently_wrong": float(self.ids_wrong),
+                "unreadable_pages": self.unreadable / max(1, self.pages)}
+
+    def report(self) -> str:
+        r = self.rates()
+        return (f"{self.pages} pages ({self.unreadable} unreadable, flagged for review); "
+                f"clear marks read right {self.clear_right}/{self.clear} = "
+                f"{100 * r['clear_correct']:.2f}% (goal >= 99.9%; {self.clear_flagged} flagged, "
+                f"{self.clear_wrong} silently wrong); ambiguous flagged "
+                f"{self.ambiguous_flagged}/{self.ambiguous} = "
+                f"{100 * r['ambiguous_flagged']:.1f}% (goal 100%); student IDs silently wrong "
+                f"{self.ids_wrong} of {self.ids} (goal 0; {self.ids_flagged} flagged, "
+                f"{self.ids_ambiguous_flagged}/{self.ids_ambiguous} spoiled IDs among them)")

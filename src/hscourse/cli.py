@@ -273,3 +273,46 @@ def import_(source: Path, output: Path) -> None:
         click.echo("Fill in the placeholders (they start with 'TO DO'): "
                    + ", ".join(result.todo))
     click.echo(f"Then add {output.resolve().name!r} to the modules in course.yaml.")
+
+
+@main.command()
+@click.argument("scans", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@project_option
+@term_option
+@click.option("--quiz", required=True, help="The quiz the sheets are for (a module id).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The responses CSV to write (for `hscourse grade`).")
+@click.option("--decisions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="scan-decisions.csv with your decisions on the flagged marks.")
+@click.option("--seed", help="The seed the forms were built with, if `build` was given one.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes  [default: the number of CPUs]")
+@reports_content_errors
+def scan(scans: tuple[Path, ...], project: Path, term: Path | None, quiz: str, output: Path,
+         decisions: Path | None, seed: str | None, jobs: int | None) -> None:
+    """Read scanned answer sheets (PDF, PNG, JPEG, TIFF) into a responses CSV.
+
+    Marks the reader cannot decide are never guessed: they go into scan-review.pdf (with a
+    crop of each) and scan-decisions.csv beside the output; settle them there and run again
+    with --decisions. Exit code 1 while decisions are open.
+    """
+    from hscourse.assess.scanning import scan as run_scan
+    from hscourse.resolve import load_resolved
+
+    course = load_resolved(project, term_path(project, term))
+    if quiz not in {m.id for m in course.modules}:
+        raise click.UsageError(f"--quiz {quiz}: not a module of this course; choose from "
+                               + ", ".join(m.id for m in course.modules))
+    report = run_scan(course, quiz, scans, output, decisions, jobs, seed)
+    outcome = report.outcome
+    if outcome.pending:
+        review, decided = report.written
+        click.echo(f"{outcome.pages} pages read; {len(outcome.pending)} decisions needed: see "
+                   f"{review}, fill in {decided}, then run again with --decisions {decided}",
+                   err=True)
+        sys.exit(1)
+    click.echo(f"{outcome.pages} pages read; {len(outcome.rows)} students written to {output}")
+    if outcome.unread_questions:
+        click.echo("questions " + ", ".join(map(str, outcome.unread_questions)) + " are not "
+                   "bubbles: enter their answers in those columns before grading")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from hscourse import stamp
+from hscourse.assess.sheets import Sheet, layout_json, quiz_sheets, sheet_html
 from hscourse.errors import ContentError
 from hscourse.forms import base_seed, forms_for, key_csv, version_map_csv
 from hscourse.model import Course, Module
@@ -58,11 +59,34 @@ def module_documents(course: Course, module: Module, seed: str) -> Iterable[Docu
                 yield Document(_entry(edition.path(module.id, form.letter), edition.audience,
                                       edition.kind, module.id, form.letter),
                                render_edition(course, module, edition, form), source)
+    for sheet in answer_sheets(course, module, seed):
+        yield Document(_entry(f"student/answer-sheets/{sheet.name}.pdf", "student",
+                              "answer-sheet", module.id, sheet.form or None),
+                       sheet_html(course, sheet), source)
+
+
+def answer_sheets(course: Course, module: Module, seed: str) -> list[Sheet]:
+    """The bubble sheets of a module's quiz forms, when the course asks for them."""
+    if not course.settings.get("answer_sheets") or not module.data.get("quiz"):
+        return []
+    return quiz_sheets(course, module, seed)
+
+
+def sheet_layouts(course: Course, seed: str) -> dict[Output, bytes]:
+    """Beside each answer sheet, its layout: where every bubble and marker is."""
+    files: dict[Output, bytes] = {}
+    for module in course.modules:
+        for sheet in answer_sheets(course, module, seed):
+            data = layout_json(sheet)
+            files[Output(f"student/answer-sheets/{sheet.name}-layout.json", "student",
+                         "answer-sheet-layout", module.id, sha256(data),
+                         sheet.form or None)] = data
+    return files
 
 
 def data_files(course: Course, seed: str) -> dict[Output, bytes]:
-    """The non-PDF outputs: per-form key CSVs, the cross-version map."""
-    files: dict[Output, bytes] = {}
+    """The non-PDF outputs: answer-sheet layouts, per-form key CSVs, the cross-version map."""
+    files = sheet_layouts(course, seed)
     if int(course.settings.get("versions", 1)) < 2:
         return files
     for module in course.modules:

@@ -22,15 +22,15 @@ import numpy as np
 from hscourse.assess.sheets import parse_qr
 
 SCALE = 2.0  # pixels per point of the page warped onto its layout
-INNER = 0.72  # the measured disc's radius, as a share of the bubble's (leaves out the outline)
-DARK = 0.5  # a pixel counts as ink when at least this far from paper towards ink
-FILLED_SHARE = 0.28  # filled: at least this share of the disc is ink (crosses and ticks pass)
-EMPTY_SHARE = 0.06  # empty: at most this share is ink...
-EMPTY_MEAN = 0.16  # ...and the disc's mean darkness is at most this (erasures, light marks fail)
-QR_TRIES = (1600, 0)
+INNER = 0.8  # the measured disc's radius, as a share of the bubble's (leaves out the outline)
+DARK = 0.6  # a pixel counts as ink when at least this far from paper towards ink
+FILLED_SHARE = 0.12  # filled: at least this share of the disc is ink (crosses and ticks pass)
+EMPTY_SHARE = 0.03  # empty: at most this share is ink...
+EMPTY_MEAN = 0.14  # ...and the disc's mean darkness is at most this (erasures, light marks fail)
+QR_TRIES = (1600, 0)  # long side the QR is first looked for at (0: full resolution)
 MARKER_SEARCH = 1200  # long side of the copy markers are looked for in (pixels)
-MARKER_REACH = 0.2  # how far (share of the page diagonal) a marker may be from its prediction
-REGISTRATION_TOLERANCE = 4.0  # points: how far the QR corners may land from the layout's  # long side the QR is first looked for at (0: full resolution)
+MARKER_REACH = 0.3  # how far (share of the page diagonal) a marker may be from its prediction
+REGISTRATION_TOLERANCE = 4.0  # points: how far the QR corners may land from the layout's
 
 
 @dataclass
@@ -97,7 +97,7 @@ def marker_candidates(gray: np.ndarray, radius: float) -> np.ndarray:
     block = int(6 * r) | 1
     ink = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
                                 block, 12)
-    count, _, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    _, _, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
     w, h, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]
     expected = np.pi * r * r
     keep = ((area >= 0.45 * expected) & (area <= 2.8 * expected)
@@ -146,7 +146,7 @@ def warp(gray: np.ndarray, page: dict[str, Any], found: np.ndarray) -> np.ndarra
     """The page warped onto its layout at SCALE pixels per point."""
     target = points(page["markers"]) * SCALE
     matrix = cv2.getPerspectiveTransform(found, target)
-    size = (int(round(page["width"] * SCALE)), int(round(page["height"] * SCALE)))
+    size = (round(page["width"] * SCALE), round(page["height"] * SCALE))
     return cv2.warpPerspective(gray, matrix, size, flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)
 

@@ -180,7 +180,7 @@ def degrade(image: np.ndarray, rng: np.random.Generator, ppt: float) -> np.ndarr
     sigma = float(rng.uniform(0, 0.35)) * ppt
     if sigma > 0.3:
         out = cv2.GaussianBlur(out, (0, 0), sigma)
-    noise = rng.normal(0, float(rng.uniform(0, 7)), out.shape)
+    noise = rng.standard_normal(out.shape, dtype=np.float32) * float(rng.uniform(0, 7))
     return np.clip(out.astype(np.float32) + noise, 0, 255).astype(np.uint8)
 
 
@@ -200,7 +200,8 @@ def photograph(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ramp = np.linspace(float(rng.uniform(0.6, 0.75)), 1.0, size[0], dtype=np.float32)
     out = out.astype(np.float32) * ramp[None, :]
     out = cv2.GaussianBlur(out, (0, 0), 1.0)
-    return np.clip(out + rng.normal(0, 4, out.shape), 0, 255).astype(np.uint8)
+    noise = rng.standard_normal(out.shape, dtype=np.float32) * 4
+    return np.clip(out + noise, 0, 255).astype(np.uint8)
 
 
 def jpeg(image: np.ndarray, quality: int) -> np.ndarray:

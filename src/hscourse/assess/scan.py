@@ -27,8 +27,7 @@ DARK = 0.6  # a pixel counts as ink when at least this far from paper towards in
 FILLED_SHARE = 0.12  # filled: at least this share of the disc is ink (crosses and ticks pass)
 EMPTY_SHARE = 0.03  # empty: at most this share is ink...
 EMPTY_MEAN = 0.14  # ...and the disc's mean darkness is at most this (erasures, light marks fail)
-QR_TRIES = (1600, 0)  # long side the QR is first looked for at (0: full resolution)
-MARKER_SEARCH = 1200  # long side of the copy markers are looked for in (pixels)
+WORKING = 1400  # long side (pixels) of the copy the QR code and markers are looked for in
 MARKER_REACH = 0.3  # how far (share of the page diagonal) a marker may be from its prediction
 REGISTRATION_TOLERANCE = 4.0  # points: how far the QR corners may land from the layout's
 
@@ -59,22 +58,32 @@ class PageRead:
     flags: list[Flag] = field(default_factory=list)
 
 
-def read_qr(gray: np.ndarray) -> tuple[dict[str, Any], np.ndarray] | None:
-    """The hscourse QR payload and its corners (TL, TR, BR, BL of the symbol) in image pixels."""
+def reduced(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    """A copy with its long side at most WORKING pixels (QR code and markers are looked for
+    there, which is much faster than at 300 dpi), and its scale factor."""
+    factor = min(1.0, WORKING / max(gray.shape))
+    if factor == 1.0:
+        return gray, 1.0
+    return cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA), factor
+
+
+def read_qr(gray: np.ndarray, small: np.ndarray, factor: float
+            ) -> tuple[dict[str, Any], np.ndarray] | None:
+    """The hscourse QR payload and its corners (TL, TR, BR, BL of the symbol) in image pixels,
+    looked for in the reduced copy first, then at full resolution."""
     import zxingcpp
 
-    for side in QR_TRIES:
-        factor = min(1.0, side / max(gray.shape)) if side else 1.0
-        image = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) \
-            if factor < 1.0 else gray
+    for image, scale in ((small, factor), (gray, 1.0)):
         for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):
             payload = parse_qr(code.text)
             if payload is not None:
                 p = code.position
                 corners = np.array([[q.x, q.y] for q in (p.top_left, p.top_right,
                                                          p.bottom_right, p.bottom_left)],
-                                   dtype=np.float32) / factor
+                                   dtype=np.float32) / scale
                 return payload, corners
+        if scale == 1.0:
+            break
     return None
 
 
@@ -88,11 +97,9 @@ def points(items: list[dict[str, Any]]) -> np.ndarray:
     return np.array([[c["x"], c["y"]] for c in items], dtype=np.float32)
 
 
-def marker_candidates(gray: np.ndarray, radius: float) -> np.ndarray:
-    """Centres (image pixels) of every solid, roundish dark blob about the size of a marker,
-    found on a small copy with a local threshold (photos are lit unevenly)."""
-    factor = min(1.0, MARKER_SEARCH / max(gray.shape))
-    small = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+def marker_candidates(small: np.ndarray, factor: float, radius: float) -> np.ndarray:
+    """Centres (full-image pixels) of every solid, roundish dark blob about the size of a
+    marker, found in the reduced copy with a local threshold (photos are lit unevenly)."""
     r = radius * factor
     block = int(6 * r) | 1
     ink = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
@@ -105,7 +112,8 @@ def marker_candidates(gray: np.ndarray, radius: float) -> np.ndarray:
     return centroids[1:][keep] / factor
 
 
-def find_markers(gray: np.ndarray, page: dict[str, Any], qr: np.ndarray) -> np.ndarray | None:
+def find_markers(small: np.ndarray, factor: float, page: dict[str, Any], qr: np.ndarray
+                 ) -> np.ndarray | None:
     """The four marker centres in image pixels (layout order), or None if one is missing.
 
     The QR code's three finder corners (exact, unlike the fourth) give an affine map between
@@ -115,7 +123,7 @@ def find_markers(gray: np.ndarray, page: dict[str, Any], qr: np.ndarray) -> np.n
     to_layout = cv2.getAffineTransform(qr[[0, 1, 3]], qr_corners(page)[[0, 1, 3]])
     scale = float(np.linalg.norm(qr[1] - qr[0]) + np.linalg.norm(qr[3] - qr[0])) / (
         2 * page["qr"]["size"])
-    candidates = marker_candidates(gray, page["markers"][0]["r"] * scale)
+    candidates = marker_candidates(small, factor, page["markers"][0]["r"] * scale)
     if len(candidates) < 4:
         return None
     mapped = cv2.transform(candidates[None].astype(np.float32), to_layout)[0]
@@ -322,7 +330,8 @@ def read_page(gray: np.ndarray, layouts: dict[str, dict[str, Any]], file: str,
               index: int) -> PageRead:
     """Read one scanned page (a grayscale image) against the layouts of its quiz, by form."""
     result = PageRead(file, index)
-    found_qr = read_qr(gray)
+    small, factor = reduced(gray)
+    found_qr = read_qr(gray, small, factor)
     if found_qr is None:
         return unreadable(result, gray, "no answer-sheet code found (not a sheet, or too "
                                         "blurred or cut off to read)")
@@ -338,7 +347,7 @@ def read_page(gray: np.ndarray, layouts: dict[str, dict[str, Any]], file: str,
     if page is None:
         return unreadable(result, gray, f"page {payload.get('page')!r} is not on this form")
     result.sheet = (layout["form"], page["page"])
-    found = find_markers(gray, page, qr)
+    found = find_markers(small, factor, page, qr)
     if found is None:
         return unreadable(result, gray, "a corner marker is missing (cut off or covered)")
     if not registered(page, found, qr):

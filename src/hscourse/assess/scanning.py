@@ -96,6 +96,11 @@ _LAYOUTS: dict[str, dict[str, Any]] = {}
 
 
 def _init_worker(layouts: dict[str, dict[str, Any]]) -> None:
+    """Each worker reads whole pages on one thread: OpenCV's own threads would only compete
+    with the other workers."""
+    import cv2
+
+    cv2.setNumThreads(1)
     _LAYOUTS.clear()
     _LAYOUTS.update(layouts)
 
@@ -117,7 +122,8 @@ def read_scans(paths: list[Path], layouts: dict[str, dict[str, Any]],
     tasks = [(str(p), str(p), i) for p in paths for i in range(1, page_count(p) + 1)]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
     if jobs == 1:
-        _init_worker(layouts)
+        _LAYOUTS.clear()
+        _LAYOUTS.update(layouts)
         return [read_one(t) for t in tasks]
     with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(layouts,)) as pool:
         return list(pool.map(read_one, tasks, chunksize=4))

@@ -126,3 +126,23 @@ def test_the_build_lists_sheets_and_layouts_as_student_outputs(course, rendered)
     assert json.loads(files["student/answer-sheets/tibet-B-layout.json"]) == geometry
     assert find_leaks(course, {Output("student/answer-sheets/tibet-B.pdf", "student",
                                       "answer-sheet", "tibet", ""): pdf}) == []
+
+
+def test_personalised_class_pdf_deals_forms_and_pads_for_duplex(course) -> None:
+    from hscourse.assess.scan import read_page
+    from hscourse.assess.sheets import class_html
+    from hscourse.pdf import write_pdf
+
+    sheets = sheets_for_quiz(course, "tibet")[:2]
+    roster = [{"student_id": f"2027{n:04d}", "name": f"Student {n}"} for n in (7, 8, 9)]
+    pdf = write_pdf(class_html(course, sheets, roster), course.root)
+    images = rasterise(pdf, DPI)
+    assert len(images) == 6  # three one-page sheets, each padded to two pages
+    assert all(image.min() > 250 for image in images[1::2])
+    layouts = {s.form: layout(s) for s in sheets}
+    for image, student, form in zip(images[::2], roster, "ABA"):
+        codes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+        data = parse_qr(codes[0].text)
+        assert (data["student"], data["form"]) == (student["student_id"], form)
+        read = read_page(image, layouts, "class.pdf", 1)
+        assert read.student_id == student["student_id"] and not read.flags

@@ -44,10 +44,12 @@ class Options:
     leak_check: bool = True
     large_print: bool = False
     strict: bool = False
+    personalised: bool = False  # answer sheets per student of the roster, one class PDF
 
     def stamp(self) -> str:
         """The options that change what a build writes (not force or jobs)."""
-        return repr((self.seed, self.leak_check, self.large_print, self.strict))
+        return repr((self.seed, self.leak_check, self.large_print, self.strict,
+                     self.personalised))
 
 
 def prepare(root: Path, term: Path | None, options: Options) -> "Course":
@@ -108,7 +110,8 @@ def build(root: Path, dist: Path | None = None, progress: Progress | None = None
         seed = base_seed(course, options.seed)
         context = Context(course.root, term.resolve() if term else None,
                           course.settings.get("date"), options.leak_check)
-        files, rendered = render_pdfs(course, documents(course, seed), dist, options, renderer,
+        files, rendered = render_pdfs(course, documents(course, seed, options.personalised),
+                                      dist, options, renderer,
                                       context, progress)
     files.update(data_files(course, seed))
     warnings: list[Diagnostic] = []

@@ -97,10 +97,14 @@ class ProgressDisplay:
               help="Fail when an LMS export cannot carry an item, instead of warning.")
 @click.option("--no-leak-check", "no_leak_check", is_flag=True,
               help="Skip reading every student PDF back for instructor-only text.")
+@click.option("--personalised", is_flag=True,
+              help="Also print answer sheets with each student's name and ID (from `roster`), "
+                   "as one class PDF per quiz (needs answer_sheets: true).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @reports_content_errors
 def build(project: Path, term: Path | None, jobs: int | None, force: bool, seed: str | None,
-          large_print: bool, strict: bool, no_leak_check: bool, quiet: bool) -> None:
+          large_print: bool, strict: bool, no_leak_check: bool, personalised: bool,
+          quiet: bool) -> None:
     """Build every module's handout, quiz and instructor guide into dist/.
 
     With --term, the term's PDFs go to dist/<term-id>/, so terms build side by side.
@@ -110,7 +114,7 @@ def build(project: Path, term: Path | None, jobs: int | None, force: bool, seed:
     from hscourse.build import build as run_build
 
     options = Options(force=force, jobs=jobs, seed=seed, leak_check=not no_leak_check,
-                      large_print=large_print, strict=strict)
+                      large_print=large_print, strict=strict, personalised=personalised)
     result = run_build(project, progress=ProgressDisplay(quiet), term=term_path(project, term),
                        options=options)
     for warning in result.warnings:

@@ -13,8 +13,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from hscourse import stamp
-from hscourse.assess.sheets import Sheet, layout_json, quiz_sheets, sheet_html
-from hscourse.errors import ContentError
+from hscourse.assess.sheets import (
+    Sheet,
+    class_html,
+    layout_json,
+    quiz_sheets,
+    read_roster,
+    sheet_html,
+)
+from hscourse.errors import ContentError, Diagnostic
 from hscourse.forms import base_seed, forms_for, key_csv, version_map_csv
 from hscourse.model import Course, Module
 from hscourse.output import Output, read_manifest, sha256
@@ -102,8 +109,24 @@ def data_files(course: Course, seed: str) -> dict[Output, bytes]:
     return files
 
 
-def documents(course: Course, seed: str) -> list[Document]:
+def class_sheets(course: Course, seed: str) -> Iterable[Document]:
+    """Per quiz, every student's personalised answer sheet in one print-ready PDF."""
+    roster = read_roster(course)
+    if roster is None:
+        raise ContentError([Diagnostic("course.yaml", 0, 0, "roster", "personalised answer "
+                                       "sheets need a roster: a CSV with student_id and name")])
+    for module in course.modules:
+        sheets = answer_sheets(course, module, seed)
+        if sheets:
+            yield Document(_entry(f"student/answer-sheets/{module.id}-class.pdf", "student",
+                                  "answer-sheet", module.id),
+                           class_html(course, sheets, roster), module.source.file)
+
+
+def documents(course: Course, seed: str, personalised: bool = False) -> list[Document]:
     docs = [d for m in course.modules for d in module_documents(course, m, seed)]
+    if personalised:
+        docs += class_sheets(course, seed)
     if course.settings.get("reader"):
         docs += [Document(_entry(e.path(None), e.audience, "reader", None),
                           render_reader(course, e), "course.yaml") for e in READERS]

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from hscourse.assess.scan import Flag, PageRead, read_page
-from hscourse.assess.sheets import layout, sheets_for_quiz
+from hscourse.assess.sheets import layout, read_roster, sheets_for_quiz
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.model import Course
 
@@ -376,22 +376,6 @@ def write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def read_roster(course: Course) -> dict[str, str] | None:
-    """student_id -> name from the course's `roster` CSV, if it names one."""
-    name = course.settings.get("roster")
-    if not name:
-        return None
-    path = course.root / name
-    try:
-        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContentError([Diagnostic(str(path), 0, 0, "roster", f"cannot read it: {exc}")])
-    if rows and not {"student_id", "name"} <= set(rows[0]):
-        raise ContentError([Diagnostic(str(path), 1, 1, "header",
-                                       "expected the columns student_id and name")])
-    return {row["student_id"].strip(): row["name"].strip() for row in rows}
-
-
 @dataclass
 class ScanReport:
     outcome: Outcome
@@ -413,7 +397,9 @@ def scan(course: Course, quiz: str, paths: Iterable[Path], output: Path,
     layouts = quiz_layouts(course, quiz, seed)
     decisions = read_decisions(decisions_path) if decisions_path else {}
     reads = read_scans(list(paths), layouts, jobs)
-    outcome = assemble(reads, layouts, decisions, read_roster(course),
+    roster = read_roster(course)
+    names = {row["student_id"]: row["name"] for row in roster} if roster is not None else None
+    outcome = assemble(reads, layouts, decisions, names,
                        str(decisions_path or "decisions.csv"))
     if not outcome.pending:
         write_private(output, responses_csv(outcome))

@@ -13,11 +13,14 @@ scanned in any order and still be matched to their student.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import string
 from dataclasses import dataclass
 from typing import Any
 
+from hscourse.errors import ContentError, Diagnostic
 from hscourse.forms import base_seed, forms_for
 from hscourse.model import Course, Module, module_view
 
@@ -221,13 +224,58 @@ def qr_data_uri(payload: str) -> str:
     return segno.make(payload, error="m", micro=False).svg_data_uri(border=0, scale=1)
 
 
-def sheet_html(course: Course, sheet: Sheet, student: dict[str, str] | None = None) -> str:
-    """The HTML of an answer sheet (of one student's, with their name and ID printed)."""
+def sheet_copy(sheet: Sheet, student: dict[str, str] | None = None, first: bool = True,
+               pad: bool = False) -> dict[str, Any]:
+    """What the template draws for one sheet (one student's, with their name and ID)."""
+    geometry = layout(sheet)
+    sid = (student or {}).get("student_id", "")
+    return {"sheet": sheet, "layout": geometry, "student": student or {}, "first": first,
+            "pad": pad, "qr": [qr_data_uri(qr_payload(sheet, page["page"], sid))
+                               for page in geometry["pages"]]}
+
+
+def render_copies(course: Course, copies: list[dict[str, Any]]) -> str:
     from hscourse.render import context_extras, environment, template_folders
 
-    geometry = layout(sheet)
-    student_id = (student or {}).get("student_id", "")
-    qr = [qr_data_uri(qr_payload(sheet, page["page"], student_id)) for page in geometry["pages"]]
     template = environment(template_folders(course)).get_template("answer-sheet.html.j2")
-    return template.render(sheet=sheet, layout=geometry, qr=qr, student=student or {},
-                           **context_extras(course))
+    return template.render(copies=copies, sheet=copies[0]["sheet"], **context_extras(course))
+
+
+def sheet_html(course: Course, sheet: Sheet, student: dict[str, str] | None = None) -> str:
+    """The HTML of an answer sheet (of one student's, with their name and ID printed)."""
+    return render_copies(course, [sheet_copy(sheet, student)])
+
+
+def class_html(course: Course, sheets: list[Sheet], roster: list[dict[str, str]]) -> str:
+    """Every student's sheet in one print-ready document: students in roster order, forms
+    dealt A, B, C, A... so neighbours get different forms, each sheet padded to an even page
+    count so that duplex printing never puts two students on one leaf."""
+    copies = []
+    for n, student in enumerate(roster):
+        sheet = sheets[n % len(sheets)]
+        pages = len(layout(sheet)["pages"])
+        copies.append(sheet_copy(sheet, student, first=n == 0, pad=pages % 2 == 1))
+    return render_copies(course, copies)
+
+
+def read_roster(course: Course) -> list[dict[str, str]] | None:
+    """The course's `roster` CSV (student_id, name) in file order, or None without one."""
+    name = course.settings.get("roster")
+    if not name:
+        return None
+    path = course.root / name
+    try:
+        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentError([Diagnostic(str(path), 0, 0, "roster", f"cannot read it: {exc}")])
+    if not rows or not {"student_id", "name"} <= set(rows[0]):
+        raise ContentError([Diagnostic(str(path), 1, 1, "header",
+                                       "expected the columns student_id and name")])
+    problems = [Diagnostic(str(path), n, 1, "student_id", f"{row['student_id']!r}: expected "
+                           "digits only, as students fill them in on the sheet")
+                for n, row in enumerate(rows, start=2)
+                if not (row["student_id"] or "").strip().isdigit()]
+    if problems:
+        raise ContentError(problems)
+    return [{"student_id": row["student_id"].strip(), "name": (row["name"] or "").strip()}
+            for row in rows]

@@ -33,7 +33,7 @@ from hscourse.cli import main
 from hscourse.errors import ContentError
 from hscourse.resolve import load_resolved
 
-PAGES = 36  # simulated pages measured here (scripts/bench.py --only scan reads 1,000)
+PAGES = 24  # simulated pages measured here (scripts/bench.py --only scan reads 1,000)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_simulated_scans_are_read_right_or_flagged(simulator: Simulator) -> None
         elapsed += time.perf_counter() - start
         tally.add(page.truth, read)
     print(f"\n{tally.report()}; {PAGES / elapsed:.1f} pages/s in one process")
-    assert tally.clear > 1000 and tally.ambiguous > 100
+    assert tally.clear > 800 and tally.ambiguous > 100
     assert tally.clear_wrong == 0
     assert tally.rates()["clear_correct"] >= 0.995
     assert tally.ambiguous_flagged == tally.ambiguous
@@ -65,7 +65,7 @@ def test_simulated_scans_are_read_right_or_flagged(simulator: Simulator) -> None
 
 def test_pages_photographed_at_an_angle(simulator: Simulator) -> None:
     layouts, tally = layouts_of(simulator), Tally()
-    for index in range(1000, 1006):
+    for index in range(1000, 1004):
         page = simulator.page(index, "photo")
         tally.add(page.truth, read_page(page.image, layouts, "photo", index))
     print(f"\nphotographed at an angle: {tally.report()}")

@@ -406,8 +406,7 @@ def scan(course: Course, quiz: str, paths: Iterable[Path], output: Path,
         return ScanReport(outcome, [output])
     review = output.with_name("scan-review.pdf")
     decided = output.with_name("scan-decisions.csv")
-    pdf = write_pdf(review_html(course, quiz, outcome.pending), output.parent.resolve()
-                    if output.parent.exists() else course.root,
+    pdf = write_pdf(review_html(course, quiz, outcome.pending), course.root,
                     date=course.settings.get("date"))
     write_private(decided, decisions_csv(outcome.pending, decisions))
     write_private(review, pdf)

@@ -16,7 +16,9 @@ under 400 MiB per process.
   (f) `hscourse grade`: 1,000 simulated students on a 40-item quiz printed as forms A-C,
       without the item-analysis PDF (target < 2 s) and with it (target < 10 s)
 
-`--only build` or `--only grade` runs one part.
+`--only build`, `--only grade` or `--only scan` runs one part.
+
+  (s) `hscourse scan` reading 1,000 simulated answer-sheet pages (alone: --only scan)
 """
 
 from __future__ import annotations
@@ -109,10 +111,10 @@ def generated_course(target: Path, modules: int) -> Path:
 def grading_bench(repeat: int, students: int = 1000, items: int = 40) -> None:
     """(f): the whole `hscourse grade` command on simulated responses, with and without the PDF."""
     sys.path[:0] = [str(REPO / "src"), str(REPO / "tests")]
-    from grade_sim import make_course, simulate
-
     from hscourse.assess.grade import quiz_forms
     from hscourse.resolve import load_resolved
+
+    from grade_sim import make_course, simulate
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -138,13 +140,85 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def simulate_to_file(task: tuple[int, str]) -> tuple[str, object]:
+    """One simulated scan written as the copier would (JPEG or PNG); its path and truth."""
+    import cv2
+
+    index, folder = task
+    cv2.setNumThreads(1)
+    page = SIMULATOR.page(index)
+    path = Path(folder) / f"scan-{index:04d}.{'jpg' if page.jpeg_quality else 'png'}"
+    if page.jpeg_quality:
+        cv2.imwrite(str(path), page.image, [cv2.IMWRITE_JPEG_QUALITY, page.jpeg_quality])
+    else:
+        cv2.imwrite(str(path), page.image)
+    return str(path), page.truth
+
+
+SIMULATOR = None
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the child processes waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def bench_scan(pages: int, jobs: int) -> None:
+    """(s) `scan` over simulated pages (tests/scansim.py): the reader's record and its speed.
+    Targets (issue 19): clear marks >= 99.9% right, ambiguous marks 100% flagged, no student
+    ID silently wrong, >= 5 pages/s on 2 cores."""
+    global SIMULATOR
+    from concurrent.futures import ProcessPoolExecutor
+
+    sys.path[:0] = [str(REPO / "src"), str(REPO / "tests")]
+    from hscourse.assess.scanning import read_scans
+    from hscourse.resolve import load_resolved
+
+    from scansim import Simulator, Tally, render_sheets, synthetic_sheet
+
+    course = load_resolved(REPO)
+    SIMULATOR = Simulator(render_sheets(course, [synthetic_sheet(f) for f in "ABC"]))
+    layouts = {form: value[0] for form, value in SIMULATOR.sheets.items()}
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        with ProcessPoolExecutor(jobs) as pool:
+            made = list(pool.map(simulate_to_file, [(i, folder) for i in range(pages)],
+                                 chunksize=8))
+        simulated = time.perf_counter() - start
+        start, cpu = time.perf_counter(), children_cpu()
+        reads = read_scans([Path(p) for p, _ in made], layouts, jobs)
+        elapsed, cpu = time.perf_counter() - start, children_cpu() - cpu
+    tally = Tally()
+    for (_, truth), read in zip(made, reads):
+        tally.add(truth, read)
+    rates = tally.rates()
+    rate = pages / elapsed
+    print(f"(s) scan, {pages} simulated pages ({simulated:.0f} s to simulate), --jobs {jobs}:")
+    print(f"    {tally.report()}")
+    print(f"    {pages / cpu:.1f} pages per CPU-second in the readers ({jobs} processes: "
+          f"{jobs * pages / cpu:.1f} pages/s on {jobs} idle cores; the machine's load decides "
+          "the wall-clock rate below)")
+    print(f"    {rate:.1f} pages/s (target >= 5)  "
+          f"{'ok' if rate >= 5 else 'MISSED'}; "
+          f"clear {'ok' if rates['clear_correct'] >= 0.999 else 'MISSED'}, "
+          f"ambiguous {'ok' if rates['ambiguous_flagged'] == 1 else 'MISSED'}, "
+          f"IDs {'ok' if tally.ids_wrong == 0 else 'MISSED'}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best)")
     parser.add_argument("--skip-large", action="store_true", help="skip the 100-module course")
-    parser.add_argument("--only", choices=["build", "grade"], help="run one part only")
+    parser.add_argument("--only", choices=["build", "grade", "scan"], help="run one part only")
+    parser.add_argument("--scan-pages", type=int, default=1000,
+                        help="simulated pages for the scan measurement")
     args = parser.parse_args()
     env_note = f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    if args.only == "scan":
+        print(f"hscourse scan benchmark on {env_note}\n")
+        bench_scan(args.scan_pages, min(2, os.cpu_count() or 1))
+        return 0
     print(f"hscourse benchmark on {env_note}; best of {args.repeat} runs\n")
     if args.only != "build":
         grading_bench(args.repeat)
@@ -200,6 +274,8 @@ def main() -> int:
         print(f"(e) per-module time, 100 vs 10 : {growth:.2f} (target within 0.85-1.15)  "
               f"{'ok' if 0.85 <= growth <= 1.15 else 'MISSED'}; peak memory "
               f"{'ok' if max(peaks.values()) < 400 else 'MISSED'} (< 400 MiB)")
+    if args.only is None:
+        bench_scan(args.scan_pages, min(2, os.cpu_count() or 1))
     return 0
 
 

@@ -159,7 +159,8 @@ def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
 
         course = prepare(root, term, options)
         context = build_context(course, term.resolve() if term else None, options.leak_check)
-        files, rendered = render_pdfs(course, documents(course), dist, options, renderer,
+        files, rendered = render_pdfs(course, documents(course, options.personalised), dist,
+                                      options, renderer,
                                       context, progress)
     files.update(data_files(course))
     warnings = secret_warnings(course)

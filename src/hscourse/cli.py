@@ -8,13 +8,15 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
 from hscourse import __version__
 from hscourse.errors import ContentError, printable
+
 
 def echo(message: str, err: bool = False, nl: bool = True) -> None:
     """Print a line with control characters escaped: messages quote course files, and no text
@@ -122,10 +124,14 @@ class ProgressDisplay:
               help="Fail when an LMS export cannot carry an item, instead of warning.")
 @click.option("--no-leak-check", "no_leak_check", is_flag=True,
               help="Skip reading every student PDF back for instructor-only text.")
+@click.option("--personalised", is_flag=True,
+              help="Also print answer sheets with each student's name and ID (from `roster`), "
+                   "as one class PDF per quiz (needs answer_sheets: true).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @reports_content_errors
 def build(project: Path, term: Path | None, jobs: int | None, force: bool, seed: str | None,
-          large_print: bool, strict: bool, no_leak_check: bool, quiet: bool) -> None:
+          large_print: bool, strict: bool, no_leak_check: bool, personalised: bool,
+          quiet: bool) -> None:
     """Build every module's handout, quiz and instructor guide into dist/.
 
     With --term, the term's PDFs go to dist/<term-id>/, so terms build side by side.
@@ -135,7 +141,7 @@ def build(project: Path, term: Path | None, jobs: int | None, force: bool, seed:
     from hscourse.build import build as run_build
 
     options = Options(force=force, jobs=jobs, seed=seed, leak_check=not no_leak_check,
-                      large_print=large_print, strict=strict)
+                      large_print=large_print, strict=strict, personalised=personalised)
     result = run_build(project, progress=ProgressDisplay(quiet), term=term_path(project, term),
                        options=options)
     for warning in result.warnings:
@@ -398,3 +404,46 @@ def run() -> None:
         echo(f"error: hscourse failed unexpectedly ({type(exc).__name__}: {exc}); nothing was "
              "written. Please report it; HSCOURSE_DEBUG=1 shows the details.", err=True)
         sys.exit(70)
+
+
+@main.command()
+@click.argument("scans", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@project_option
+@term_option
+@click.option("--quiz", required=True, help="The quiz the sheets are for (a module id).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The responses CSV to write (for `hscourse grade`).")
+@click.option("--decisions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="scan-decisions.csv with your decisions on the flagged marks.")
+@click.option("--seed", help="The seed the forms were built with, if `build` was given one.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes  [default: the number of CPUs]")
+@reports_content_errors
+def scan(scans: tuple[Path, ...], project: Path, term: Path | None, quiz: str, output: Path,
+         decisions: Path | None, seed: str | None, jobs: int | None) -> None:
+    """Read scanned answer sheets (PDF, PNG, JPEG, TIFF) into a responses CSV.
+
+    Marks the reader cannot decide are never guessed: they go into scan-review.pdf (with a
+    crop of each) and scan-decisions.csv beside the output; settle them there and run again
+    with --decisions. Exit code 1 while decisions are open.
+    """
+    from hscourse.assess.scanning import scan as run_scan
+    from hscourse.resolve import load_resolved
+
+    course = load_resolved(project, term_path(project, term))
+    if quiz not in {m.id for m in course.modules}:
+        raise click.UsageError(f"--quiz {quiz}: not a module of this course; choose from "
+                               + ", ".join(m.id for m in course.modules))
+    report = run_scan(course, quiz, scans, output, decisions, jobs, seed)
+    outcome = report.outcome
+    if outcome.pending:
+        review, decided = report.written
+        echo(f"{outcome.pages} pages read; {len(outcome.pending)} decisions needed: see "
+                   f"{review}, fill in {decided}, then run again with --decisions {decided}",
+                   err=True)
+        sys.exit(1)
+    echo(f"{outcome.pages} pages read; {len(outcome.rows)} students written to {output}")
+    if outcome.unread_questions:
+        echo("questions " + ", ".join(map(str, outcome.unread_questions)) + " are not "
+                   "bubbles: enter their answers in those columns before grading")

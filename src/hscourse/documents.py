@@ -8,11 +8,19 @@ whose HTML and environment are unchanged since the last build is taken from dist
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable
 
 from hscourse import stamp
+from hscourse.assess.sheets import (
+    Sheet,
+    class_html,
+    layout_json,
+    quiz_sheets,
+    read_roster,
+    sheet_html,
+)
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.forms import forms_for, key_csv, version_map_csv
 from hscourse.model import Course, Module
@@ -20,7 +28,6 @@ from hscourse.options import Options
 from hscourse.output import Output, read_manifest, sha256
 from hscourse.render import EDITIONS, KEY, READERS, render_edition, render_reader
 from hscourse.workers import Context, Job, Renderer, build_context, worker_count
-
 
 Progress = Callable[[int, int, str], None]
 
@@ -69,6 +76,29 @@ def module_documents(course: Course, module: Module) -> Iterable[Document]:
                 yield Document(_entry(edition.path(module.id, form.letter), edition.audience,
                                       edition.kind, module.id, form.letter),
                                render_edition(course, module, edition, form), source, folders)
+    for sheet in answer_sheets(course, module):
+        yield Document(_entry(f"student/answer-sheets/{sheet.name}.pdf", "student",
+                              "answer-sheet", module.id, sheet.form or None),
+                       sheet_html(course, sheet), source, folders)
+
+
+def answer_sheets(course: Course, module: Module) -> list[Sheet]:
+    """The bubble sheets of a module's quiz forms, when the course asks for them."""
+    if not course.settings.get("answer_sheets") or not module.data.get("quiz"):
+        return []
+    return quiz_sheets(course, module)
+
+
+def sheet_layouts(course: Course) -> dict[Output, bytes]:
+    """Beside each answer sheet, its layout: where every bubble and marker is."""
+    files: dict[Output, bytes] = {}
+    for module in course.modules:
+        for sheet in answer_sheets(course, module):
+            data = layout_json(sheet)
+            files[Output(f"student/answer-sheets/{sheet.name}-layout.json", "student",
+                         "answer-sheet-layout", module.id, sha256(data),
+                         sheet.form or None)] = data
+    return files
 
 
 def responses_templates(course: Course, module: Module) -> dict[Output, bytes]:
@@ -95,8 +125,9 @@ def responses_templates(course: Course, module: Module) -> dict[Output, bytes]:
 
 
 def data_files(course: Course) -> dict[Output, bytes]:
-    """The non-PDF outputs: responses templates, per-form key CSVs, the cross-version map."""
-    files: dict[Output, bytes] = {}
+    """The non-PDF outputs: responses templates, answer-sheet layouts, per-form key CSVs, the
+    cross-version map."""
+    files = sheet_layouts(course)
     for module in course.modules:
         files.update(responses_templates(course, module))
     if int(course.settings.get("versions", 1)) < 2:
@@ -116,8 +147,26 @@ def data_files(course: Course) -> dict[Output, bytes]:
     return files
 
 
-def documents(course: Course) -> list[Document]:
+def class_sheets(course: Course) -> Iterable[Document]:
+    """Per quiz, every student's personalised answer sheet in one print-ready PDF. It holds
+    the roster's names and ids, so it is an instructor output (private), not a student one."""
+    roster = read_roster(course)
+    if roster is None:
+        raise ContentError([Diagnostic("course.yaml", 0, 0, "roster", "personalised answer "
+                                       "sheets need a roster: a CSV with student_id and name")])
+    folders = (*(f"modules/{m.id}" for m in course.modules), *asset_folders(course))
+    for module in course.modules:
+        sheets = answer_sheets(course, module)
+        if sheets:
+            yield Document(_entry(f"instructor/answer-sheets/{module.id}-class.pdf",
+                                  "instructor", "answer-sheet", module.id),
+                           class_html(course, sheets, roster), module.source.file, folders)
+
+
+def documents(course: Course, personalised: bool = False) -> list[Document]:
     docs = [d for m in course.modules for d in module_documents(course, m)]
+    if personalised:
+        docs += class_sheets(course)
     if course.settings.get("reader"):
         folders = (*(f"modules/{m.id}" for m in course.modules), *asset_folders(course))
         docs += [Document(_entry(e.path(None), e.audience, "reader", None),

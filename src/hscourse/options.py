@@ -15,7 +15,9 @@ class Options:
     leak_check: bool = True
     large_print: bool = False
     strict: bool = False
+    personalised: bool = False  # answer sheets per student of the roster, one class PDF
 
     def stamp(self) -> str:
         """The options that change what a build writes (not force or jobs)."""
-        return repr((self.seed, self.leak_check, self.large_print, self.strict))
+        return repr((self.seed, self.leak_check, self.large_print, self.strict,
+                     self.personalised))

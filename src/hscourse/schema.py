@@ -263,6 +263,17 @@ COURSE = obj({
         "description": "Item review: true writes the review PDF on every build; a mapping "
                        "sets rules and thresholds.",
         "x-expected": "true, false, or a mapping with pdf, ignore, thresholds"},
+    "answer_sheets": {"type": "boolean",
+                      "description": "Also build a bubble answer sheet per quiz form, with its "
+                                     "layout, into student/answer-sheets/ (read back by "
+                                     "`hscourse scan`; see docs/scanning.md)."},
+    "answer_sheet": obj({
+        "id_digits": {"type": "integer", "minimum": 1, "maximum": 16,
+                      "description": "Digits in a student ID (columns of the ID grid); "
+                                     "default 8."},
+    }, (), "Answer sheet settings."),
+    "roster": text("A CSV file (relative to the course folder) with the columns student_id "
+                   "and name: personalised answer sheets, and the names `scan` writes."),
     "exports": {"type": "array", "uniqueItems": True, "description":
                 "Question banks `build` also writes into dist/lms/: moodle (Moodle XML), gift, "
                 "qti (Canvas QTI 1.2 zip), csv (the answer key).",

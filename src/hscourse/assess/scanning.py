@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import multiprocessing
 import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -125,7 +126,11 @@ def read_scans(paths: list[Path], layouts: dict[str, dict[str, Any]],
         _LAYOUTS.clear()
         _LAYOUTS.update(layouts)
         return [read_one(t) for t in tasks]
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(layouts,)) as pool:
+    # Spawned, not forked: a process that has used OpenCV holds its thread pool's locks, and a
+    # forked child can hang on them for ever (seen in the tests).
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                             initargs=(layouts,)) as pool:
         return list(pool.map(read_one, tasks, chunksize=4))
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from hscourse import stamp
 from hscourse.errors import ContentError, Diagnostic
+from hscourse.load import warnings_of
 from hscourse.options import Options
 from hscourse.output import (
     Output,
@@ -130,7 +131,8 @@ def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
         files, rendered = render_pdfs(course, documents(course), dist, options, renderer,
                                       context, progress)
     files.update(data_files(course))
-    warnings = secret_warnings(course)
+    warnings = warnings_of(course.sources + [m.source for m in course.modules])
+    warnings += secret_warnings(course)
     if course.settings.get("exports"):
         from hscourse.export.lms import export_outputs
 

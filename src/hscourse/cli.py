@@ -135,16 +135,22 @@ def build(project: Path, term: Path | None, jobs: int | None, force: bool, seed:
 @reports_content_errors
 def check(project: Path, term: Path | None) -> None:
     """Validate course.yaml, every module (listed or not) and a term; report all problems."""
+    from hscourse.load import warnings_of
     from hscourse.project import check_unlisted
     from hscourse.resolve import load_resolved
 
     course = load_resolved(project, term_path(project, term))
+    warnings = warnings_of(course.sources + [m.source for m in course.modules])
+    for warning in warnings:
+        echo(f"warning: {warning}", err=True)
     for module_id in check_unlisted(course):
         echo(f"note: modules/{module_id} is valid but not taught: add it to the modules "
                    "in course.yaml or to a term's schedule")
     items = sum(len(m.data.get("quiz", [])) for m in course.modules)
     n = len(course.modules)
-    echo(f"OK: {n} module{'s' if n != 1 else ''}, {items} quiz items, no problems found.")
+    found = (f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+             if warnings else "no problems found")
+    echo(f"OK: {n} module{'s' if n != 1 else ''}, {items} quiz items, {found}.")
 
 
 @main.command()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,21 +77,22 @@ class Document:
         if found not in self.warnings:
             self.warnings.append(found)
 
-    def type_hint(self, path: Path_, expected: str) -> str:
+    def type_hint(self, path: Path_, expected: str | list[str]) -> str:
         """What to write when a value is not of the `expected` JSON type: '' when the value
         simply is something else, a fix when it is a true/false or number written wrongly."""
         value = self.value_at(path)
         if not isinstance(value, str):
             return ""
         text = value.strip()
-        if expected == "boolean" and text.lower() in ("true", "false", "yes", "no", "on", "off"):
+        types = {expected} if isinstance(expected, str) else set(expected)
+        if types == {"boolean"} and text.lower() in ("true", "false", "yes", "no", "on", "off"):
             word = "true" if text.lower() in ("true", "yes", "on") else "false"
             if path in self.quoted:
                 return f"; write {word} without quotes"
             if text.lower() in ("true", "false"):
                 return f"; write {word} in lowercase"
             return f"; write true or false (unquoted, lowercase), e.g. {word}"
-        if expected in ("integer", "number") and path in self.quoted and _NUMBER.fullmatch(text):
+        if types & {"integer", "number"} and path in self.quoted and _NUMBER.fullmatch(text):
             return f"; write the number without quotes: {text}"
         return ""
 
@@ -285,7 +287,7 @@ class _Builder:
         line = self.lines[end.line] if end.line < len(self.lines) else ""
         cut = _CUT_COMMENT.match(line, end.column)
         if cut:
-            self.doc.warn(path, say.comment_warning(value, cut.group(1)))
+            self.doc.warn(path, say.comment_warning(value, cut.group(1), line))
 
 
 _CUT_COMMENT = re.compile(r" #(.*)")
@@ -382,6 +384,11 @@ def load_text(text: str, display: str) -> Document:
         raise ContentError([Diagnostic(display, 1, 1, "", "expected a mapping of fields "
                                        "(name: value) at the top of the file")])
     return builder.doc
+
+
+def warnings_of(documents: Iterable[Document]) -> list[Diagnostic]:
+    """Every warning recorded while loading and validating the documents, once, in order."""
+    return sorted({w for doc in documents for w in doc.warnings})
 
 
 def load_file(path: Path, display: str, root: Path | None = None) -> Document:

@@ -24,6 +24,7 @@ from hscourse.markdown import parse_markdown
 from hscourse.model import located_strings
 from hscourse.paths import reference_errors
 from hscourse.schema import SCHEMAS, resolve
+from hscourse.yaml_messages import warn_flow_lists
 
 TYPE_WORDS = {"string": "text", "boolean": "true or false", "integer": "a whole number",
               "number": "a number", "array": "a list", "object": "a mapping of fields",
@@ -73,7 +74,7 @@ def _messages(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
                 yield doc.diagnostic(path, f"missing required field {key!r}")
     elif kind == "type":
         yield doc.diagnostic(path, f"expected {TYPE_WORDS.get(value, value)}, "
-                                   f"got {describe(instance)}")
+                                   f"got {describe(instance)}{doc.type_hint(path, value)}")
     elif kind == "enum":
         choices = ", ".join(str(v) for v in value)
         hint = did_you_mean(instance, value) if isinstance(instance, str) else ""
@@ -241,6 +242,7 @@ def invalid_paths(doc: Document, kind: str) -> tuple[list[Diagnostic], frozenset
     for error in _validator(kind).iter_errors(doc.data):
         diagnostics.extend(_messages(error, doc))
         paths.add(tuple(error.absolute_path))
+    warn_flow_lists(doc, SCHEMAS[kind])
     return diagnostics, frozenset(paths)
 
 

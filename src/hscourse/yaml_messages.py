@@ -12,6 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from hscourse.schema import field_schemas, resolve
+
+if TYPE_CHECKING:
+    from hscourse.load import Document
 
 _FIELD_LINE = re.compile(r"(?P<lead>\s*(?:-\s+)*)(?P<key>[^\s:#'\"{\[][^:#]*?):[ \t]+(?P<value>.*)")
 _FIELD_NAME = re.compile(r"\s*(?:-\s+)*[A-Za-z_][\w-]*:(\s|$)")
@@ -65,6 +71,12 @@ def _colon_in_text(lines: Sequence[str], row: int, column: int) -> str:
             "below")
 
 
+def _short(line: str) -> str:
+    """The start of a line, to name it: its field name, or its first 30 characters."""
+    head = line.split(":")[0].strip()
+    return head if len(head) <= 30 else head[:29].rstrip() + "…"
+
+
 def _above(lines: Sequence[str], row: int, column: int) -> tuple[int, int] | None:
     """The nearest line above `row` whose content starts at `column` (0-based): (row, col)."""
     for above in range(row - 1, -1, -1):
@@ -90,8 +102,7 @@ def _indentation(lines: Sequence[str], row: int, what: str) -> str:
         starts = [(deeper, line[deeper:])] if nearest and deeper > here else []
         starts += [(col, line[col:])] if col < here else []
         for start, shown in starts:
-            columns.append(f"column {start + 1}, like '{shown.split(':')[0][:30]}' on line "
-                           f"{above + 1}")
+            columns.append(f"column {start + 1}, like '{_short(shown)}' on line {above + 1}")
         nearest = False
         if col < here or col == 0:
             break
@@ -168,11 +179,13 @@ def utf16_message(raw: bytes) -> str:
             "Encoding UTF-8; or run `iconv -f utf-16 -t utf-8 OLD.yaml > NEW.yaml`)")
 
 
-def comment_warning(value: str, rest: str) -> str:
+def comment_warning(value: str, rest: str, line: str) -> str:
     """The warning when text on a line is followed by ` #...`, which YAML drops as a comment."""
+    fix = _quote_fix(line)
+    fix = f"write {fix}" if fix else "put the whole text in quotes"
     return (f"text after ' #' was read as a comment, so the value ends at {value[-30:]!r} and "
-            f"'{rest.strip()[:30]}' is lost; put the whole text in quotes (or, for a "
-            "deliberate comment, two spaces before the #)")
+            f"'#{rest.strip()[:30]}' is lost; {fix} (for a deliberate comment, put two spaces "
+            "before the #)")
 
 
 def flow_list_warning(items: Sequence[str]) -> str:
@@ -193,3 +206,34 @@ def looks_split(items: Sequence[str]) -> bool:
         if any(item.endswith((".", "?", "!")) for item in items[i:]):
             return True
     return False
+
+
+def _schema_at(schema: dict[str, Any], data: Any, path: tuple[object, ...]) -> dict[str, Any]:
+    """The schema of the value at path (empty when the path leaves the schema)."""
+    value = data
+    for part in path:
+        if isinstance(value, dict) and isinstance(part, str) and part in value:
+            schema, value = field_schemas(schema, value).get(part, {}), value[part]
+        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+            schema, value = resolve(schema, value).get("items", {}), value[part]
+        else:
+            return {}
+    return schema
+
+
+def _is_prose(schema: dict[str, Any]) -> bool:
+    """A text field (Markdown or plain) that is not an id, a choice or a pattern."""
+    schema = resolve(schema, "")
+    return schema.get("type") == "string" and not {"pattern", "enum", "format"} & set(schema)
+
+
+def warn_flow_lists(doc: Document, schema: dict[str, Any]) -> None:
+    """Warn about each [a, b, c] list of texts that seems to have split a sentence."""
+    for path in sorted(doc.flow_lists, key=doc.where):
+        items = doc.value_at(path)
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            continue
+        if any(path + (i,) in doc.quoted for i in range(len(items))):
+            continue
+        if _is_prose(_schema_at(schema, doc.data, path).get("items", {})) and looks_split(items):
+            doc.warn(path, flow_list_warning(items))

@@ -252,13 +252,14 @@ class _Builder:
                        "write the value out" + say.leading_hint("*"))
             raise _Stop
         if event.anchor is not None:
-            self.error(event.start_mark, path, f"anchors (&{event.anchor}) are not allowed"
-                       + say.leading_hint("&"))
+            hint = say.leading_hint("&") if isinstance(event, yaml.ScalarEvent) else ""
+            self.error(event.start_mark, path, f"anchors (&{event.anchor}) are not allowed{hint}")
             raise _Stop
         if getattr(event, "tag", None) not in _PLAIN_TAGS and not (
                 isinstance(event, yaml.ScalarEvent) and event.implicit[0]):
-            self.error(event.start_mark, path, f"tags ({event.tag}) are not allowed"
-                       + say.leading_hint("!"))
+            local = isinstance(event, yaml.ScalarEvent) and not event.tag.startswith("tag:")
+            hint = say.leading_hint("!") if local else ""
+            self.error(event.start_mark, path, f"tags ({event.tag}) are not allowed{hint}")
             raise _Stop
         position = (event.start_mark.line + 1, event.start_mark.column + 1)
         self.doc.values[path] = position

@@ -86,4 +86,6 @@ def test_deep_nesting_is_refused_without_recursion() -> None:
 
 
 def test_syntax_error_names_line() -> None:
-    assert errors("a: [1, 2\nb: 3\n")[0].startswith("m.yaml:2:")
+    assert errors("a: [1, 2\nb: 3\n") == [
+        "m.yaml:1:4: the [ opened on line 1 is not closed with ], or holds a ',' or ':' it "
+        "cannot; if this is text, not a list, put it in quotes"]

@@ -65,13 +65,13 @@ def utf16(root: Path) -> None:
 
 PROMPT = "    prompt: Why are wars over water so rare?"
 ADVISORY = "advisory: This module contains nothing distressing; the advisory is here to be rendered."
-LEADING = "error: {M}:2:{col}: text starting with {char!r} must be in quotes (YAML reads {char!r} as {what}); write title: {fix}"
+LEADING = "error: {M}:2:8: text starting with {char!r} must be in quotes (YAML reads {char!r} as {what}); write title: {fix}"
 
 
-def leading(char: str, what: str, value: str, col: int = 8) -> Case:
+def leading(char: str, what: str, value: str) -> Case:
     fix = '"' + value.replace('"', '\\"') + '"'
     return Case(f"text starting with {char}", f"title: {value}", title(value),
-                LEADING.format(M=M, col=col, char=char, what=what, fix=fix))
+                LEADING.format(M=M, char=char, what=what, fix=fix))
 
 
 CASES = [
@@ -86,6 +86,23 @@ CASES = [
          f"error: {M}:11:13: text continued on this line contains ': '; put the whole text in "
          "quotes, or write it as a block: the field name followed by >- and the text indented on "
          "the lines below"),
+    Case("': ' inside a list entry of text", "follow_ups: ⏎   - Why: ... ",
+         replace("follow_ups: [What happens inside states instead?]",
+                 "follow_ups:\n      - Why: what happens inside states instead?"),
+         f"error: {M}:34:9: discussion[0].follow_ups[0]: expected text, got a mapping; a ': ' "
+         "inside text starts a field: put the whole text in quotes, \"Why: what happens inside "
+         "states instead?\""),
+    # Quotation marks and brackets
+    Case("a quotation mark that is not closed", "title: \"An Example Module",
+         title('"An Example Module'),
+         f"error: {M}:2:8: the quotation mark opened on line 2 is not closed; end the text with "
+         "the same mark (inside \"...\", write \\\" for a quotation mark; inside '...', write "
+         "'')"),
+    Case("a [ that is not closed", "follow_ups: [What happens ...?",
+         replace("follow_ups: [What happens inside states instead?]",
+                 "follow_ups: [What happens inside states instead?"),
+         f"error: {M}:33:17: the [ opened on line 33 is not closed with ], or holds a ',' or ':' "
+         "it cannot; if this is text, not a list, put it in quotes"),
     # Indentation
     Case("a field indented more than the one above", "id: example ⏎   title: ...",
          replace("title: An Example Module", "  title: An Example Module"),
@@ -117,19 +134,19 @@ CASES = [
          "of one list, start at the same column)"),
     Case("text on the line below its field, not indented", "advisory: ⏎ This module ...",
          replace(ADVISORY, "advisory:\nThis module contains nothing distressing."),
-         f"error: {M}:11:1: indentation on line 11: this line is neither a field (name: value) "
-         "nor indented under the field above it. It starts at column 1 (fields of one mapping, "
-         "and entries of one list, start at the same column)"),
+         f"error: {M}:11:1: indentation on line 11: this line is not a field (name: value); "
+         "indent it under 'advisory' (line 10) if it belongs to that field, or add the field "
+         "name and ': '"),
     # A leading character that means something to YAML
-    leading("*", "an alias", "*Water* wars", col=14),
+    leading("*", "an alias", "*Water* wars"),
     leading("%", "a directive", "% of people displaced"),
     leading("@", "a reserved character", "@UNHCR on water"),
     leading("`", "a reserved character", "`water` in code"),
-    leading(">", "a block of text", "> 5 million displaced", col=10),
-    leading("|", "a block of text", "| Water | Security |", col=10),
-    leading("[", "a list", "[Draft] Water wars", col=16),
+    leading(">", "a block of text", "> 5 million displaced"),
+    leading("|", "a block of text", "| Water | Security |"),
+    leading("[", "a list", "[Draft] Water wars"),
     Case("text starting with &", "title: &c. and more", title("&c. and more"),
-         f"error: {M}:2:10: text starting with '&' must be in quotes (YAML reads '&' as an "
+         f"error: {M}:2:8: text starting with '&' must be in quotes (YAML reads '&' as an "
          "anchor); write title: \"&c. and more\""),
     Case("text starting with & (an anchor YAML accepts)", "title: &water Water wars",
          title("&water Water wars"),
@@ -139,7 +156,7 @@ CASES = [
          f"error: {M}:2:8: title: tags (!Kung) are not allowed; to start text with '!', put the "
          "whole text in quotes"),
     Case("text starting with a quoted part", 'title: "Water" wars', title('"Water" wars'),
-         f"error: {M}:2:16: text that starts with a quotation mark must be in quotes as a whole "
+         f"error: {M}:2:8: text that starts with a quotation mark must be in quotes as a whole "
          "(YAML reads the quoted part as the whole value); write title: '\"Water\" wars'"),
     # true, false and numbers
     Case("true or false in quotes", 'answer: "false"', replace("answer: false", 'answer: "false"'),

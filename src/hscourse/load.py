@@ -81,6 +81,12 @@ class Document:
         """What to write when a value is not of the `expected` JSON type: '' when the value
         simply is something else, a fix when it is a true/false or number written wrongly."""
         value = self.value_at(path)
+        if expected == "string" and isinstance(value, dict) and len(value) == 1:
+            (key, text), = value.items()
+            if isinstance(text, (str, type(None))) and self.where(path) == self.where(
+                    path + (key,), key=True):
+                return ("; a ': ' inside text starts a field: put the whole text in quotes, "
+                        f"{say.quoted(f'{key}: {text or str()}'.strip())}")
         if not isinstance(value, str):
             return ""
         text = value.strip()
@@ -331,12 +337,10 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, lines: list[str],
         return Diagnostic(display, line, column, "", f"YAML syntax: nested more than {MAX_DEPTH} "
                           "levels deep")
     context = exc.context_mark
-    message, row = say.syntax_message(
+    message, row, col = say.syntax_message(
         problem, exc.context or "", lines, (mark.line, mark.column),
         (context.line, context.column) if context else None)
-    if row != mark.line or message.startswith("indentation"):
-        line, column = row + 1, len(lines[row]) - len(lines[row].lstrip(" ")) + 1
-    return Diagnostic(display, line, column, "", message)
+    return Diagnostic(display, row + 1, col + 1, "", message)
 
 
 def _empty_message(display: str) -> str:

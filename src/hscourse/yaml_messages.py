@@ -77,13 +77,9 @@ def _short(line: str) -> str:
     return head if len(head) <= 30 else head[:29].rstrip() + "…"
 
 
-def _above(lines: Sequence[str], row: int, column: int) -> tuple[int, int] | None:
-    """The nearest line above `row` whose content starts at `column` (0-based): (row, col)."""
-    for above in range(row - 1, -1, -1):
-        line = lines[above]
-        if _content(line) and _indent(line) == column:
-            return above, column
-    return None
+def _previous(lines: Sequence[str], row: int) -> int | None:
+    """The nearest row above `row` with content (not blank, not only a comment)."""
+    return next((r for r in range(min(row, len(lines)) - 1, -1, -1) if _content(lines[r])), None)
 
 
 def _indentation(lines: Sequence[str], row: int, what: str) -> str:
@@ -106,13 +102,14 @@ def _indentation(lines: Sequence[str], row: int, what: str) -> str:
         nearest = False
         if col < here or col == 0:
             break
-    options = " or at ".join(dict.fromkeys(columns))
-    hint = f"; start it at {options}" if options else ""
-    return (f"indentation on line {row + 1}: {what}. It starts at column {here + 1}{hint} "
-            "(fields of one mapping, and entries of one list, start at the same column)")
+    if not columns:
+        return f"indentation on line {row + 1}: {what}"
+    return (f"indentation on line {row + 1}: {what}. It starts at column {here + 1}; start it "
+            f"at {' or at '.join(dict.fromkeys(columns))} (fields of one mapping, and entries "
+            "of one list, start at the same column)")
 
 
-def _leading(problem: str, lines: Sequence[str], row: int, column: int) -> str:
+def _leading(problem: str, lines: Sequence[str], row: int) -> str:
     line = lines[row] if row < len(lines) else ""
     match = _FIELD_LINE.fullmatch(line.rstrip())
     if match and match["value"][:1] in ('"', "'"):
@@ -125,30 +122,73 @@ def _leading(problem: str, lines: Sequence[str], row: int, column: int) -> str:
     return problem
 
 
+_CLOSED = {'"': re.compile(r'"(?:[^"\\]|\\.)*"'), "'": re.compile(r"'(?:[^']|'')*'")}
+
+
+def _unclosed_quote(lines: Sequence[str], row: int) -> tuple[int, int] | None:
+    """(row, column) of the nearest value above or at `row` that opens a quotation mark and
+    does not close it on its line: a text quoted over several lines is valid YAML, but when
+    the parser fails further down, a quote left open is the likely cause."""
+    for above in range(min(row, len(lines) - 1), -1, -1):
+        match = _FIELD_LINE.fullmatch(lines[above].rstrip())
+        value = match["value"] if match else ""
+        if value[:1] in _CLOSED and not _CLOSED[value[0]].match(value):
+            return above, match.start("value") if match else 0
+    return None
+
+
 def syntax_message(problem: str, context: str, lines: Sequence[str],
                    problem_at: tuple[int, int], context_at: tuple[int, int] | None
-                   ) -> tuple[str, int]:
-    """(message, 0-based row to report) for a PyYAML/libyaml error."""
+                   ) -> tuple[str, int, int]:
+    """(message, row, column), both 0-based, for a PyYAML/libyaml error: the row and column
+    are where the mistake is, which is not always where the parser noticed it."""
+    row, column = problem_at
+    if context_at and "parsing a flow" in context:
+        pair = "[ ]" if "sequence" in context else "{ }"
+        return (f"the {pair[0]} opened on line {context_at[0] + 1} is not closed with "
+                f"{pair[-1]}, or holds a ',' or ':' it cannot; if this is text, not a list, put "
+                "it in quotes", *context_at)
+    unclosed = _unclosed_quote(lines, row)
+    if unclosed is not None:
+        context, context_at = "while scanning a quoted scalar", unclosed
+    if context_at and "scanning a quoted scalar" in context:
+        return (f"the quotation mark opened on line {context_at[0] + 1} is not closed; end the "
+                "text with the same mark (inside \"...\", write \\\" for a quotation mark; "
+                "inside '...', write '')", *context_at)
+    message = _reworded(problem, context, lines, problem_at, context_at)
+    if message.startswith("indentation on line "):
+        row = int(message.split()[3].rstrip(":")) - 1
+        return message, row, _indent(lines[row]) if row < len(lines) else 0
+    if message.startswith(("text that starts with", "text starting with")) and row < len(lines):
+        match = _FIELD_LINE.fullmatch(lines[row].rstrip())
+        return message, row, match.start("value") if match else column
+    return message, row, column
+
+
+def _reworded(problem: str, context: str, lines: Sequence[str], problem_at: tuple[int, int],
+              context_at: tuple[int, int] | None) -> str:
     row, column = problem_at
     if "mapping values are not allowed" in problem:
-        return _colon_in_text(lines, row, column), row
+        return _colon_in_text(lines, row, column)
     if "could not find expected ':'" in problem and context_at:
         wrong = context_at[0]
-        return _indentation(lines, wrong, "this line is neither a field (name: value) nor "
-                                          "indented under the field above it"), wrong
+        above = _previous(lines, wrong)
+        under = (f"indent it under '{_short(lines[above].strip())}' (line {above + 1}) if it "
+                 "belongs to that field" if above is not None else "indent it")
+        return _indentation(lines, wrong, f"this line is not a field (name: value); {under}, "
+                                          "or add the field name and ': '")
     if "expected '-' indicator" in problem:
         return _indentation(lines, row, "this line starts where the '- ' entries of a list "
                                         "start, but is not an entry: start it with '- ' for a "
-                                        "new entry, or indent it to belong to the entry above"), row
+                                        "new entry, or indent it to belong to the entry above")
     if "did not find expected key" in problem:
-        return (_leading("", lines, row, column) or _indentation(
-            lines, row, "this line lines up with none of the lines above it")), row
+        return _leading("", lines, row) or _indentation(
+            lines, row, "this line lines up with none of the lines above it")
     if any(word in context or word in problem for word in
            ("alias", "cannot start any token", "block scalar", "block sequence entries",
             "mapping keys are not allowed", "anchor", "tag")):
-        return _leading(f"YAML syntax: {problem}", lines, context_at[0] if context_at else row,
-                        column), row
-    return f"YAML syntax: {problem}", row
+        return _leading(f"YAML syntax: {problem}", lines, row)
+    return f"YAML syntax: {problem}"
 
 
 def leading_hint(char: str) -> str:

@@ -187,7 +187,17 @@ def _reworded(problem: str, context: str, lines: Sequence[str], problem_at: tupl
     if any(word in context or word in problem for word in
            ("alias", "cannot start any token", "block scalar", "block sequence entries",
             "mapping keys are not allowed", "anchor", "tag")):
-        return _leading(f"YAML syntax: {problem}", lines, row)
+        return _leading(_stray(problem, lines, row, column), lines, row)
+    return _stray(problem, lines, row, column)
+
+
+def _stray(problem: str, lines: Sequence[str], row: int, column: int) -> str:
+    """A character YAML cannot read where it stands (a stray %, @, backtick, bracket...)."""
+    line = lines[row] if row < len(lines) else ""
+    for char in (line[column:column + 1], line.strip()[:1]):
+        if char and char in _LEADING or char in (",", ":", "]", "}"):
+            return (f"YAML cannot read {char!r} here: if it is part of a text, put the whole "
+                    "text in quotes; if not, remove it")
     return f"YAML syntax: {problem}"
 
 

@@ -103,13 +103,12 @@ class Document:
         return ""
 
     def value_at(self, path: Path_) -> Any:
-        value = self.data
-        for part in path:
-            try:
-                value = value[part]
-            except (KeyError, IndexError, TypeError):
-                return None
-        return value
+        return say.value_at(self.data, path)
+
+    def check_lists(self, schema: dict[str, Any]) -> None:
+        """Warn about [a, b, c] lists of texts (by the file's schema) that split a sentence."""
+        for path, message in say.split_lists(self.data, schema, self.flow_lists, self.quoted):
+            self.warn(path, message)
 
     def where(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """The position of the value (or key) at path, or of its nearest located ancestor."""
@@ -263,7 +262,7 @@ class _Builder:
             raise _Stop
         if getattr(event, "tag", None) not in _PLAIN_TAGS and not (
                 isinstance(event, yaml.ScalarEvent) and event.implicit[0]):
-            local = isinstance(event, yaml.ScalarEvent) and not event.tag.startswith("tag:")
+            local = isinstance(event, yaml.ScalarEvent) and not (event.tag or "").startswith("tag:")
             hint = say.leading_hint("!") if local else ""
             self.error(event.start_mark, path, f"tags ({event.tag}) are not allowed{hint}")
             raise _Stop

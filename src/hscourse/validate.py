@@ -24,7 +24,6 @@ from hscourse.markdown import parse_markdown
 from hscourse.model import located_strings
 from hscourse.paths import reference_errors
 from hscourse.schema import SCHEMAS, resolve
-from hscourse.yaml_messages import warn_flow_lists
 
 TYPE_WORDS = {"string": "text", "boolean": "true or false", "integer": "a whole number",
               "number": "a number", "array": "a list", "object": "a mapping of fields",
@@ -242,7 +241,7 @@ def invalid_paths(doc: Document, kind: str) -> tuple[list[Diagnostic], frozenset
     for error in _validator(kind).iter_errors(doc.data):
         diagnostics.extend(_messages(error, doc))
         paths.add(tuple(error.absolute_path))
-    warn_flow_lists(doc, SCHEMAS[kind])
+    doc.check_lists(SCHEMAS[kind])
     return diagnostics, frozenset(paths)
 
 

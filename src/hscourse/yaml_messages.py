@@ -11,13 +11,10 @@ mistakes YAML accepts silently (a `#` that starts a comment in the middle of a s
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any
 
 from hscourse.schema import field_schemas, resolve
-
-if TYPE_CHECKING:
-    from hscourse.load import Document
 
 _FIELD_LINE = re.compile(r"(?P<lead>\s*(?:-\s+)*)(?P<key>[^\s:#'\"{\[][^:#]*?):[ \t]+(?P<value>.*)")
 _FIELD_NAME = re.compile(r"\s*(?:-\s+)*[A-Za-z_][\w-]*:(\s|$)")
@@ -277,13 +274,24 @@ def _is_prose(schema: dict[str, Any]) -> bool:
     return schema.get("type") == "string" and not {"pattern", "enum", "format"} & set(schema)
 
 
-def warn_flow_lists(doc: Document, schema: dict[str, Any]) -> None:
-    """Warn about each [a, b, c] list of texts that seems to have split a sentence."""
-    for path in sorted(doc.flow_lists, key=doc.where):
-        items = doc.value_at(path)
+def split_lists(data: Any, schema: dict[str, Any], flow_lists: Collection[tuple[object, ...]],
+                quoted: Collection[tuple[object, ...]]) -> Iterator[tuple[tuple[object, ...], str]]:
+    """(path, warning) for each [a, b, c] list of texts that seems to have split a sentence."""
+    for path in flow_lists:
+        items = value_at(data, path)
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             continue
-        if any(path + (i,) in doc.quoted for i in range(len(items))):
+        if any(path + (i,) in quoted for i in range(len(items))):
             continue
-        if _is_prose(_schema_at(schema, doc.data, path).get("items", {})) and looks_split(items):
-            doc.warn(path, flow_list_warning(items))
+        if _is_prose(_schema_at(schema, data, path).get("items", {})) and looks_split(items):
+            yield path, flow_list_warning(items)
+
+
+def value_at(data: Any, path: tuple[object, ...]) -> Any:
+    """The value at path inside nested mappings and lists, or None."""
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data

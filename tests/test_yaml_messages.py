@@ -92,6 +92,10 @@ CASES = [
          f"error: {M}:34:9: discussion[0].follow_ups[0]: expected text, got a mapping; a ': ' "
          "inside text starts a field: put the whole text in quotes, \"Why: what happens inside "
          "states instead?\""),
+    Case("': ' inside an objective", "objectives: ⏎   - Compare: two kinds of fixtures.",
+         replace("  - Compare two kinds", "  - Compare: two kinds"),
+         f"error: {M}:8:5: objectives[1]: expected text, got a mapping; a ': ' inside text "
+         "starts a field: put the whole text in quotes, \"Compare: two kinds of fixtures.\""),
     # Quotation marks and brackets
     Case("a quotation mark that is not closed", "title: \"An Example Module",
          title('"An Example Module'),

@@ -97,7 +97,11 @@ def _messages(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
     elif kind == "anyOf":
         fitting = [e for e in error.context or ()
                    if resolve(error.schema, instance) is value[e.schema_path[0]]]
-        if fitting:
+        text_allowed = any(branch.get("type") == "string" for branch in value)
+        colon = doc.type_hint(path, "string") if text_allowed else ""
+        if colon:  # `- Explain: why` read as a mapping where text was meant
+            yield doc.diagnostic(path, f"expected text, got a mapping{colon}")
+        elif fitting:
             for sub in fitting:
                 yield from _messages(sub, doc)
         else:

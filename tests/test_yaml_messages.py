@@ -289,9 +289,14 @@ def _code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}".replace("|", "\\|")
 
 
+def _escape(text: str) -> str:
+    """text with the characters Markdown would act on backslash-escaped."""
+    return re.sub(r"([\\`*_\[\]{}<>|#!&])", r"\\\1", text)
+
+
 def catalogue_table() -> str:
     rows = ["| Mistake | What was written | What `hscourse check` prints |", "|---|---|---|"]
-    rows += [f"| {c.name} | {_code(c.written)} | {_code(c.expected)} |" for c in CASES]
+    rows += [f"| {_escape(c.name)} | {_code(c.written)} | {_code(c.expected)} |" for c in CASES]
     return "\n".join(rows) + "\n"
 
 

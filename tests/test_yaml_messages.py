@@ -307,6 +307,7 @@ def test_catalogue_is_current() -> None:
     current = f"{head}{START}\n{catalogue_table()}{END}{tail}"
     if os.environ.get("HSCOURSE_UPDATE_CATALOGUE"):
         CATALOGUE.write_text(current, encoding="utf-8")
+        text = CATALOGUE.read_text(encoding="utf-8")
     assert text == current, ("docs/authoring-mistakes.md is out of date; regenerate it with "
                              "HSCOURSE_UPDATE_CATALOGUE=1 (see this file's docstring)")
 

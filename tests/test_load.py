@@ -49,7 +49,9 @@ def test_anchor_and_alias() -> None:
 def test_custom_tags() -> None:
     assert errors("a: !!python/object x\n") == [
         "m.yaml:1:4: a: tags (tag:yaml.org,2002:python/object) are not allowed"]
-    assert errors("a: !include other.yaml\n") == ["m.yaml:1:4: a: tags (!include) are not allowed"]
+    assert errors("a: !include other.yaml\n") == [
+        "m.yaml:1:4: a: tags (!include) are not allowed; to start text with '!', put the whole "
+        "text in quotes"]
 
 
 def test_non_text_keys() -> None:
@@ -65,8 +67,13 @@ def test_several_documents() -> None:
 def test_top_level_must_be_a_mapping() -> None:
     expected = ["m.yaml:1:1: expected a mapping of fields (name: value) at the top of the file"]
     assert errors("- a\n") == expected
-    assert errors("") == expected
     assert errors("just text\n") == expected
+
+
+def test_empty_file_is_called_empty() -> None:
+    expected = ["m.yaml:1:1: the file is empty (or holds only comments); write its fields, one "
+                "name: value a line"]
+    assert errors("") == errors("# nothing yet\n\n") == errors("---\n") == expected
 
 
 def test_tab_indentation() -> None:
@@ -79,4 +86,6 @@ def test_deep_nesting_is_refused_without_recursion() -> None:
 
 
 def test_syntax_error_names_line() -> None:
-    assert errors("a: [1, 2\nb: 3\n")[0].startswith("m.yaml:2:")
+    assert errors("a: [1, 2\nb: 3\n") == [
+        "m.yaml:1:4: the [ opened on line 1 is not closed with ], or holds a ',' or ':' it "
+        "cannot; if this is text, not a list, put it in quotes"]

@@ -28,7 +28,7 @@ def edit(course: Path, old: str, new: str, file: str = MODULE) -> None:
 def test_five_planted_mistakes_are_all_reported_with_their_lines() -> None:
     assert problems(BROKEN) == [
         "modules/broken/module.yaml:22:18: quiz[0].options[1].correct: "
-        "expected true or false, got 'yes'",
+        "expected true or false, got 'yes'; write true or false (unquoted, lowercase), e.g. true",
         "modules/broken/module.yaml:28:5: quiz[1].explantion: "
         "unknown field 'explantion'; did you mean 'explanation'?",
         "modules/broken/module.yaml:33:13: quiz[2].points: expected a number greater than 0, got 0",
@@ -67,7 +67,7 @@ def test_fields_of_another_item_type_are_unknown(example_course: Path) -> None:
 def test_quoted_number_is_not_a_number(example_course: Path) -> None:
     edit(example_course, "    points: 4\n", "    points: '4'\n")
     assert problems(example_course) == [f"{MODULE}:86:13: quiz[4].points: expected a number, "
-                                        "got '4'"]
+                                        "got '4'; write the number without quotes: 4"]
 
 
 def test_module_id_must_match_its_folder(example_course: Path) -> None:

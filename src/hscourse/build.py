@@ -68,6 +68,7 @@ def check_course(root: Path, term: Path | None) -> tuple[Course, list[Diagnostic
     (placeholders in draft modules)."""
     from hscourse.assess.review import placeholders
     from hscourse.fonts import check_coverage
+    from hscourse.load import warnings_of
     from hscourse.resolve import load_resolved
 
     course = load_resolved(root, term)
@@ -80,7 +81,8 @@ def check_course(root: Path, term: Path | None) -> tuple[Course, list[Diagnostic
     problems += [d for severity, d in found if severity == "error"]
     if problems:
         raise ContentError(problems)
-    return course, [d for severity, d in found if severity != "error"]
+    yaml_warnings = warnings_of(course.sources + [m.source for m in course.modules])
+    return course, yaml_warnings + [d for severity, d in found if severity != "error"]
 
 
 def refuse_placeholders(course: Course) -> None:
@@ -156,6 +158,7 @@ def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
 
     with Renderer(worker_count(options.jobs)) as renderer:
         from hscourse.documents import data_files, documents, render_pdfs
+        from hscourse.load import warnings_of
 
         course = prepare(root, term, options)
         context = build_context(course, term.resolve() if term else None, options.leak_check)
@@ -163,7 +166,8 @@ def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
                                       options, renderer,
                                       context, progress)
     files.update(data_files(course))
-    warnings = secret_warnings(course)
+    warnings = warnings_of(course.sources + [m.source for m in course.modules])
+    warnings += secret_warnings(course)
     if course.settings.get("exports"):
         from hscourse.formats.lms import export_outputs
 

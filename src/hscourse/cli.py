@@ -170,8 +170,9 @@ def check(project: Path, term: Path | None) -> None:
         echo(f"warning: {warning}", err=True)
     items = sum(len(m.data.get("quiz", [])) for m in course.modules)
     n = len(course.modules)
-    tail = f"; {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if warnings else ""
-    echo(f"OK: {n} module{'s' if n != 1 else ''}, {items} quiz items, no problems found{tail}.")
+    found = (f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+             if warnings else "no problems found")
+    echo(f"OK: {n} module{'s' if n != 1 else ''}, {items} quiz items, {found}.")
 
 
 @main.command()

@@ -17,12 +17,14 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from hscourse import yaml_messages as say
 from hscourse.errors import ContentError, Diagnostic, format_path
 
 MAX_FILE_BYTES = 1 << 20
@@ -30,6 +32,7 @@ MAX_DEPTH = 40
 
 _INT = re.compile(r"[-+]?(0|[1-9][0-9]{0,14})")
 _FLOAT = re.compile(r"[-+]?([0-9]{1,15}\.[0-9]{1,15})")
+_NUMBER = re.compile(r"[-+]?[0-9]+(\.[0-9]+)?")
 _NULL = {"", "~", "null"}
 _BOOL = {"true": True, "false": False}
 _PLAIN_TAGS = {None, "!"}
@@ -64,6 +67,48 @@ class Document:
     data: Any
     values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    quoted: set[Path_] = field(default_factory=set)  # values written in quotes
+    flow_lists: set[Path_] = field(default_factory=set)  # lists written as [a, b, c]
+
+    def warn(self, path: Path_, message: str) -> None:
+        """Record a warning once (a file can be checked more than once in a run)."""
+        found = self.diagnostic(path, message)
+        if found not in self.warnings:
+            self.warnings.append(found)
+
+    def type_hint(self, path: Path_, expected: str | list[str]) -> str:
+        """What to write when a value is not of the `expected` JSON type: '' when the value
+        simply is something else, a fix when it is a true/false or number written wrongly."""
+        value = self.value_at(path)
+        if expected == "string" and isinstance(value, dict) and len(value) == 1:
+            (key, text), = value.items()
+            if isinstance(text, (str, type(None))) and self.where(path) == self.where(
+                    path + (key,), key=True):
+                return ("; a ': ' inside text starts a field: put the whole text in quotes, "
+                        f"{say.quoted(f'{key}: {text or str()}'.strip())}")
+        if not isinstance(value, str):
+            return ""
+        text = value.strip()
+        types = {expected} if isinstance(expected, str) else set(expected)
+        if types == {"boolean"} and text.lower() in ("true", "false", "yes", "no", "on", "off"):
+            word = "true" if text.lower() in ("true", "yes", "on") else "false"
+            if path in self.quoted:
+                return f"; write {word} without quotes"
+            if text.lower() in ("true", "false"):
+                return f"; write {word} in lowercase"
+            return f"; write true or false (unquoted, lowercase), e.g. {word}"
+        if types & {"integer", "number"} and path in self.quoted and _NUMBER.fullmatch(text):
+            return f"; write the number without quotes: {text}"
+        return ""
+
+    def value_at(self, path: Path_) -> Any:
+        return say.value_at(self.data, path)
+
+    def check_lists(self, schema: dict[str, Any]) -> None:
+        """Warn about [a, b, c] lists of texts (by the file's schema) that split a sentence."""
+        for path, message in say.split_lists(self.data, schema, self.flow_lists, self.quoted):
+            self.warn(path, message)
 
     def where(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """The position of the value (or key) at path, or of its nearest located ancestor."""
@@ -118,20 +163,22 @@ def _read_text(path: Path, display: str, root: Path | None) -> str:
         raw = handle.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
         raise fail(f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise fail(say.utf16_message(raw), 1, 1)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise fail(f"not valid UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
-                   line, column) from None
+        raise fail(say.encoding_message(raw, exc.start), line, column) from None
 
 
 class _Builder:
     """Turns the event stream of one document into values, checking each event as it comes."""
 
-    def __init__(self, display: str):
+    def __init__(self, display: str, lines: list[str]):
         self.doc = Document(display, None)
+        self.lines = lines
         self.stack: list[list[Any]] = []  # frames: [container, path, pending_key]
         self.documents = 0
         self.errors: list[Diagnostic] = []
@@ -207,14 +254,17 @@ class _Builder:
             return
         if isinstance(event, yaml.AliasEvent):
             self.error(event.start_mark, path, f"aliases (*{event.anchor}) are not allowed; "
-                       "write the value out")
+                       "write the value out" + say.leading_hint("*"))
             raise _Stop
         if event.anchor is not None:
-            self.error(event.start_mark, path, f"anchors (&{event.anchor}) are not allowed")
+            hint = say.leading_hint("&") if isinstance(event, yaml.ScalarEvent) else ""
+            self.error(event.start_mark, path, f"anchors (&{event.anchor}) are not allowed{hint}")
             raise _Stop
         if getattr(event, "tag", None) not in _PLAIN_TAGS and not (
                 isinstance(event, yaml.ScalarEvent) and event.implicit[0]):
-            self.error(event.start_mark, path, f"tags ({event.tag}) are not allowed")
+            local = isinstance(event, yaml.ScalarEvent) and not (event.tag or "").startswith("tag:")
+            hint = say.leading_hint("!") if local else ""
+            self.error(event.start_mark, path, f"tags ({event.tag}) are not allowed{hint}")
             raise _Stop
         position = (event.start_mark.line + 1, event.start_mark.column + 1)
         self.doc.values[path] = position
@@ -222,14 +272,31 @@ class _Builder:
             value = _plain_scalar(event.value) if _is_plain(event) else event.value
             if isinstance(value, str) and control_problem(value):
                 self.error(event.start_mark, path, control_problem(value))
+            if not _is_plain(event):
+                self.doc.quoted.add(path)
+            elif isinstance(value, str) and value:
+                self.check_comment(path, value, event.end_mark)
             self.attach(value, event.start_mark)
             return
+        if isinstance(event, yaml.SequenceStartEvent) and event.flow_style:
+            self.doc.flow_lists.add(path)
         if len(self.stack) >= MAX_DEPTH:
             self.error(event.start_mark, path[:1], f"nested more than {MAX_DEPTH} levels deep")
             raise _Stop
         container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
         self.attach(container, event.start_mark)
         self.stack.append([container, path, _NO_KEY])
+
+
+    def check_comment(self, path: Path_, value: str, end: Any) -> None:
+        """Warn when ' #' right after unquoted text (one space, as in prose) cut it short."""
+        line = self.lines[end.line] if end.line < len(self.lines) else ""
+        cut = _CUT_COMMENT.match(line, end.column)
+        if cut:
+            self.doc.warn(path, say.comment_warning(value, cut.group(1), line))
+
+
+_CUT_COMMENT = re.compile(r" #(.*)")
 
 
 class _Duplicate(str):
@@ -254,9 +321,43 @@ def _position(text: str, index: int) -> tuple[int, int]:
     return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, lines: list[str],
+                  display: str) -> Diagnostic:
+    """The parser's error, reworded by yaml_messages to say what to write."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or "invalid YAML"
+    if not mark:
+        return Diagnostic(display, 0, 0, "", f"YAML syntax: {problem}")
+    line, column = mark.line + 1, mark.column + 1
+    if text[mark.index:mark.index + 1] == "\t":
+        return Diagnostic(display, line, column, "", "YAML syntax: a tab character; indent with "
+                          "spaces")
+    if "nesting depth" in problem or "max depth" in problem:
+        return Diagnostic(display, line, column, "", f"YAML syntax: nested more than {MAX_DEPTH} "
+                          "levels deep")
+    context = exc.context_mark
+    message, row, col = say.syntax_message(
+        problem, exc.context or "", lines, (mark.line, mark.column),
+        (context.line, context.column) if context else None)
+    return Diagnostic(display, row + 1, col + 1, "", message)
+
+
+def _empty_message(display: str) -> str:
+    """'The file is empty', with the fields a file of its kind needs when the name says it."""
+    from hscourse.schema import SCHEMAS
+
+    kind = {"module.yaml": "module", "course.yaml": "course"}.get(Path(display).name)
+    required = SCHEMAS[kind]["required"] if kind else []
+    if not required:
+        return "the file is empty (or holds only comments); write its fields, one name: value a line"
+    return (f"the file is empty (or holds only comments); a {kind} needs at least "
+            f"{', '.join(required[:-1])} and {required[-1]}")
+
+
 def load_text(text: str, display: str) -> Document:
     """Load YAML text that came from the file named `display` (for messages)."""
-    builder = _Builder(display)
+    lines = text.splitlines()
+    builder = _Builder(display, lines)
     bad = _SURROGATE.search(text)
     if bad:
         raise ContentError([Diagnostic(display, *_position(text, bad.start()), "",
@@ -267,14 +368,7 @@ def load_text(text: str, display: str) -> Document:
     except _Stop:
         pass
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or "invalid YAML"
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        if mark and text[mark.index:mark.index + 1] == "\t":
-            problem = "a tab character; indent with spaces"
-        elif "nesting depth" in problem or "max depth" in problem:
-            problem = f"nested more than {MAX_DEPTH} levels deep"
-        builder.errors.append(Diagnostic(display, line, column, "", f"YAML syntax: {problem}"))
+        builder.errors.append(_syntax_error(exc, text, lines, display))
     except yaml.reader.ReaderError as exc:
         index = exc.position
         if _Loader is not yaml.SafeLoader:  # libyaml counts UTF-8 bytes, not characters
@@ -288,10 +382,17 @@ def load_text(text: str, display: str) -> Document:
         builder.errors.append(Diagnostic(display, 0, 0, "", f"YAML syntax: {exc}"))
     if builder.errors:
         raise ContentError(builder.errors)
+    if builder.doc.data is None:
+        raise ContentError([Diagnostic(display, 1, 1, "", _empty_message(display))])
     if not isinstance(builder.doc.data, dict):
         raise ContentError([Diagnostic(display, 1, 1, "", "expected a mapping of fields "
                                        "(name: value) at the top of the file")])
     return builder.doc
+
+
+def warnings_of(documents: Iterable[Document]) -> list[Diagnostic]:
+    """Every warning recorded while loading and validating the documents, once, in order."""
+    return sorted({w for doc in documents for w in doc.warnings})
 
 
 def load_file(path: Path, display: str, root: Path | None = None) -> Document:

@@ -73,7 +73,7 @@ def _messages(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
                 yield doc.diagnostic(path, f"missing required field {key!r}")
     elif kind == "type":
         yield doc.diagnostic(path, f"expected {TYPE_WORDS.get(value, value)}, "
-                                   f"got {describe(instance)}")
+                                   f"got {describe(instance)}{doc.type_hint(path, value)}")
     elif kind == "enum":
         choices = ", ".join(str(v) for v in value)
         hint = did_you_mean(instance, value) if isinstance(instance, str) else ""
@@ -97,7 +97,11 @@ def _messages(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
     elif kind == "anyOf":
         fitting = [e for e in error.context or ()
                    if resolve(error.schema, instance) is value[e.schema_path[0]]]
-        if fitting:
+        text_allowed = any(branch.get("type") == "string" for branch in value)
+        colon = doc.type_hint(path, "string") if text_allowed else ""
+        if colon:  # `- Explain: why` read as a mapping where text was meant
+            yield doc.diagnostic(path, f"expected text, got a mapping{colon}")
+        elif fitting:
             for sub in fitting:
                 yield from _messages(sub, doc)
         else:
@@ -242,6 +246,7 @@ def invalid_paths(doc: Document, kind: str) -> tuple[list[Diagnostic], frozenset
     for error in _validator(kind).iter_errors(doc.data):
         diagnostics.extend(_messages(error, doc))
         paths.add(tuple(error.absolute_path))
+    doc.check_lists(SCHEMAS[kind])
     return diagnostics, frozenset(paths)
 
 

@@ -73,8 +73,9 @@ def read_qr(gray: np.ndarray, small: np.ndarray, factor: float
     looked for in the reduced copy first, then at full resolution."""
     import zxingcpp
 
+    qr_only: Any = zxingcpp.BarcodeFormat.QRCode  # a format set in some releases' stubs
     for image, scale in ((small, factor), (gray, 1.0)):
-        for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):
+        for code in zxingcpp.read_barcodes(image, formats=qr_only):
             payload = parse_qr(code.text)
             if payload is not None:
                 p = code.position

@@ -196,7 +196,7 @@ def test_new_module_with_a_mistake_is_reported(example_course: Path) -> None:
     replace_once(example_course / "modules/food-security/module.yaml", "points: 1", "points: one")
     result = runner.invoke(main, ["check", "-p", str(example_course)])
     assert result.exit_code == 1
-    assert "modules/food-security/module.yaml:30:13: quiz[0].points: expected a number, " \
+    assert "modules/food-security/module.yaml:32:13: quiz[0].points: expected a number, " \
            "got 'one'" in result.stderr
 
 

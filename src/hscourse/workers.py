@@ -170,6 +170,13 @@ def _memory_limit(megabytes: int) -> Iterator[None]:
 
 def _bounded(job: Job, context: Context) -> Result:
     """Render and check one job within the context's time and memory limits."""
+    # Imported outside the limits: a timer that cut an import short would leave a broken module.
+    import pikepdf  # noqa: F401
+    import pypdfium2  # noqa: F401
+    import weasyprint  # noqa: F401
+
+    import hscourse.leakcheck  # noqa: F401
+
     try:
         with _time_limit(context.seconds), _memory_limit(context.memory_mb):
             return _check(job, _render_pdf(job, context), context)

@@ -9,14 +9,12 @@ earlier and freed is room too, so the bound is the limit plus what was already f
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-from hscourse.build import Options, build
-from hscourse.errors import ContentError
 
 from conftest import EXAMPLE, copy_course, replace_once
 
@@ -36,27 +34,22 @@ def big_table_course(tmp_path: Path, limits: str, rows: int) -> Path:
     return root
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_a_render_past_its_time_limit_fails_naming_the_document(tmp_path: Path,
-                                                                jobs: int) -> None:
-    root = big_table_course(tmp_path, "{seconds: 0.5}", 400)
-    with pytest.raises(ContentError) as caught:
-        build(root, options=Options(jobs=jobs))
-    text = str(caught.value)
-    assert ("student/example-handout.pdf: the render took longer than 0.5 s; simplify the "
-            "content") in text, text
-    assert not (root / "dist/manifest.json").exists()
-
-
+@pytest.mark.parametrize("limit, rows, message", [
+    ("{seconds: 1}", 400, "the render took longer than 1 s; simplify the content"),
+    ("{memory_mb: 64}", 600, "the render needed more than 64 MB; simplify the content"),
+])
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_a_render_past_its_memory_limit_fails_naming_the_document(tmp_path: Path,
-                                                                  jobs: str) -> None:
-    """In a fresh process, as a build runs: the limit is on the growth of the process's data
-    segment, and heap that earlier work in the same process freed would count as room."""
-    root = big_table_course(tmp_path, "{memory_mb: 64}", 600)
+def test_a_render_past_its_limit_fails_naming_the_document(tmp_path: Path, limit: str,
+                                                           rows: int, message: str,
+                                                           jobs: str) -> None:
+    """In a fresh process, as a build runs. The memory limit is on the growth of the process's
+    data segment: heap that earlier work in the same process freed would count as room."""
+    root = big_table_course(tmp_path, limit, rows)
     done = subprocess.run([sys.executable, "-m", "hscourse", "build", "-q", "-j", jobs, "-p",
                            str(root)], capture_output=True, text=True, check=False)
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert ("student/example-handout.pdf: the render needed more than 64 MB; simplify the "
-            "content") in done.stderr, done.stderr
+    # The table is in the handout and the guide; with two workers, the one that renders second
+    # may find room in heap the first left free, so either may be the one refused.
+    assert re.search(rf"(student/example-handout|instructor/example-guide)\.pdf: {message}",
+                     done.stderr), done.stderr
     assert not (root / "dist/manifest.json").exists()

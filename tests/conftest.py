@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from hscourse.build import BuildResult, build
+from hscourse.build import BuildResult, Options, build
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "tests" / "fixtures" / "course"
@@ -62,6 +64,11 @@ def copy_course(source: Path, target: Path) -> Path:
     return target
 
 
+# The suite runs its test files in two processes (pytest-xdist, `make test`), so each build
+# renders in its own process rather than starting render workers of its own; the tests of
+# parallel rendering ask for --jobs 2 themselves.
+os.environ.setdefault("HSCOURSE_JOBS", "1")
+
 # Test files that render PDFs or build whole courses: `make test-fast` leaves them out.
 SLOW_FILES = {
     "test_accessibility.py", "test_atomic.py", "test_editions.py", "test_incremental.py",
@@ -78,10 +85,37 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temporary folder every pytest-xdist worker of this run sees (the session's parent)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    """The shipped course, built once for every test that reads its PDFs."""
-    return build(REPO, dist=tmp_path_factory.mktemp("shipped") / "dist")
+    """The shipped course, built once per run for every test that reads its PDFs: the first
+    worker renders it, the other waits for it and finds it up to date (a no-op build)."""
+    import fcntl
+
+    dist = shared_folder(tmp_path_factory) / "shipped-dist"
+    with open(str(dist) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return build(REPO, dist=dist)
+
+
+def prebuilt(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Path],
+             options: Options) -> Path:
+    """A course made by make() and built once per worker; each test gets a copy (dist/
+    included, times kept), so its first build is a no-op instead of a full render."""
+    template = tmp_path_factory.getbasetemp() / f"prebuilt-{name}"
+    if not (template / "dist" / "manifest.json").is_file():
+        build(make(template), options=options)
+    return template
+
+
+def copy_built(template: Path, target: Path) -> Path:
+    shutil.copytree(template, target, copy_function=shutil.copy2)
+    return target
 
 
 @pytest.fixture(scope="session")

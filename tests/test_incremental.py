@@ -17,7 +17,7 @@ from hscourse import stamp
 from hscourse.build import Options, build
 from hscourse.scaffold import new_module
 
-from conftest import EXAMPLE, copy_course
+from conftest import EXAMPLE, copy_built, copy_course, prebuilt
 
 FAST = Options(leak_check=False)
 
@@ -30,9 +30,8 @@ def fresh_environment_stamp() -> Iterator[None]:
     stamp.environment.cache_clear()
 
 
-@pytest.fixture
-def two_modules(tmp_path: Path) -> Path:
-    root = copy_course(EXAMPLE, tmp_path / "course")
+def make_two_modules(root: Path) -> Path:
+    copy_course(EXAMPLE, root)
     new_module(root, "second")
     course_yaml = root / "course.yaml"
     course_yaml.write_text(course_yaml.read_text().replace("  - example\n",
@@ -40,12 +39,26 @@ def two_modules(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture
+def fresh_two_modules(tmp_path: Path) -> Path:
+    """The example course and a second module, never built."""
+    return make_two_modules(tmp_path / "course")
+
+
+@pytest.fixture
+def two_modules(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same, already built once (a copy of a course built once per worker)."""
+    template = prebuilt(tmp_path_factory, "two-modules", make_two_modules, FAST)
+    return copy_built(template, tmp_path / "course")
+
+
 def manifest(root: Path) -> dict[str, dict]:
     data = json.loads((root / "dist/manifest.json").read_text())
     return {entry["path"]: entry for entry in data["outputs"]}
 
 
-def test_unchanged_build_renders_nothing(two_modules: Path) -> None:
+def test_unchanged_build_renders_nothing(fresh_two_modules: Path) -> None:
+    two_modules = fresh_two_modules
     first = build(two_modules, options=FAST)
     assert len(first.rendered) == 6
     before = {p: (two_modules / "dist" / p).stat().st_mtime_ns for p in manifest(two_modules)}
@@ -148,7 +161,8 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def test_killed_build_leaves_no_worker_processes(two_modules: Path) -> None:
+def test_killed_build_leaves_no_worker_processes(fresh_two_modules: Path) -> None:
+    two_modules = fresh_two_modules
     process = subprocess.Popen([sys.executable, "-m", "hscourse", "build", "--jobs", "2",
                                 "--project", str(two_modules)], stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, text=True)

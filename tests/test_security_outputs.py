@@ -19,7 +19,7 @@ from hscourse.cli import main
 from hscourse.errors import ContentError
 from hscourse.output import TEMP_PREFIX, TEMP_SUFFIX, dist_lock
 
-from conftest import EXAMPLE, copy_course, replace_once
+from conftest import EXAMPLE, copy_built, copy_course, prebuilt, replace_once
 
 ONE_JOB = Options(jobs=1)
 SECRET_TEXT = "EXPLANATION-Q1 the notes on Postel and Wolf say about 4,500 years ago."
@@ -45,12 +45,17 @@ def test_a_second_build_into_the_same_folder_stops_with_a_message(tmp_path: Path
             build(root, options=ONE_JOB)
 
 
-@pytest.fixture
-def built(tmp_path: Path) -> Path:
-    root = copy_course(EXAMPLE, tmp_path / "course")
+def make_two_forms(root: Path) -> Path:
+    copy_course(EXAMPLE, root)
     replace_once(root / "course.yaml", "paper: Letter", "paper: Letter\nversions: 2")
-    build(root, options=ONE_JOB)
     return root
+
+
+@pytest.fixture
+def built(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example course with two forms, built (a copy of one built once per worker)."""
+    return copy_built(prebuilt(tmp_path_factory, "two-forms", make_two_forms, ONE_JOB),
+                      tmp_path / "course")
 
 
 @pytest.mark.parametrize("damage", ["truncate a PDF", "delete a CSV", "replace a key CSV"])

@@ -191,12 +191,14 @@ def review_documents(course: Course) -> list[Document]:
 def fingerprint(course: Course) -> str:
     """What besides a document's HTML decides its PDF: the environment (hscourse, WeasyPrint,
     fonts) and the files in module, term and template folders that HTML may reference (YAML
-    and templates are left out: what they contribute is in the HTML itself)."""
+    and templates are left out: what they contribute is in the HTML itself). Paths count
+    relative to the course, so a course folder moved or copied elsewhere is not rendered again."""
     digest = hashlib.sha256(stamp.environment().encode())
     for folder in (course.root / "modules", course.root / "terms", course.root / "templates"):
         for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
             if path.is_file() and path.suffix not in (".yaml", ".yml", ".j2"):
-                digest.update(f"{path}:{sha256(path.read_bytes())}".encode())
+                name = path.relative_to(course.root).as_posix()
+                digest.update(f"{name}:{sha256(path.read_bytes())}".encode())
     return digest.hexdigest()
 
 

@@ -164,6 +164,10 @@ def _memory_limit(megabytes: int) -> Iterator[None]:
     resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
     try:
         yield
+    except SystemError as exc:  # a C library's failed allocation, near the limit
+        if _data_in_use() > limit - megabytes * 1024 * 1024 // 4:
+            raise MemoryError(str(exc)) from exc
+        raise
     finally:
         resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
 
@@ -196,9 +200,11 @@ def render_one(job: Job, context: Context) -> tuple[str, Result]:
 
 
 def worker_count(requested: int | None) -> int:
+    """--jobs, else HSCOURSE_JOBS, else the CPUs this process may use."""
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
-    return max(1, requested or available)
+    from_env = os.environ.get("HSCOURSE_JOBS", "")
+    return max(1, requested or (int(from_env) if from_env.isdigit() else 0) or available)
 
 
 class Renderer:

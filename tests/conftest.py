@@ -99,8 +99,8 @@ def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
 
     dist = shared_folder(tmp_path_factory) / "shipped-dist"
     with open(str(dist) + ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return build(REPO, dist=dist)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other worker waits here: let it use both CPUs
+        return build(REPO, dist=dist, options=Options(jobs=2))
 
 
 def prebuilt(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Path],

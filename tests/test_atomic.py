@@ -63,7 +63,7 @@ def test_publish_failure_part_way_changes_nothing(tmp_path: Path,
     dist = tmp_path / "dist"
     publish(dist, {entry("student/a.pdf", b"A1"): b"A1", entry("student/b.pdf", b"B1"): b"B1"})
     before = snapshot(dist)
-    real_stage, calls = output._stage, []
+    real_stage, calls = output.stage, []
 
     def stage_then_fail(target: Path, data: bytes, mode: int = 0o644) -> str:
         calls.append(target)
@@ -71,7 +71,7 @@ def test_publish_failure_part_way_changes_nothing(tmp_path: Path,
             raise OSError(28, "No space left on device")
         return real_stage(target, data, mode)
 
-    monkeypatch.setattr(output, "_stage", stage_then_fail)
+    monkeypatch.setattr(output, "stage", stage_then_fail)
     with pytest.raises(output.OutputError, match="No space left on device; nothing was changed"):
         publish(dist, {entry("student/a.pdf", b"A2"): b"A2", entry("student/b.pdf", b"B2"): b"B2"})
     assert snapshot(dist) == before

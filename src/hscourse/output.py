@@ -83,7 +83,7 @@ def _folders(dist: Path, target: Path, private: bool) -> None:
             os.chmod(folder, PRIVATE_FOLDER)
 
 
-def _stage(target: Path, data: bytes, mode: int = PUBLIC_FILE) -> str:
+def stage(target: Path, data: bytes, mode: int = PUBLIC_FILE) -> str:
     """Write data to a flushed, synced temporary file (with mode) beside target; its path."""
     fd, tmp = _temp_for(target)
     try:
@@ -115,7 +115,7 @@ def _sync_folder(folder: Path) -> None:
 def write_atomic(target: Path, data: bytes, mode: int = PUBLIC_FILE) -> None:
     """Write data to target so that readers see the old file or the new one, never a part."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _stage(target, data, mode)
+    tmp = stage(target, data, mode)
     try:
         os.replace(tmp, target)
     except BaseException:
@@ -194,9 +194,9 @@ def _stage_all(dist: Path, files: Mapping[Output, bytes], previous: list[Output]
             if (entry.path, entry.sha256) in unchanged and _intact(dist, entry, state):
                 os.chmod(target, _mode(entry))
                 continue  # an incremental build: the file there is already this one
-            staged.append((_stage(target, data, _mode(entry)), target))
+            staged.append((stage(target, data, _mode(entry)), target))
         manifest = inside(dist, MANIFEST)
-        staged.append((_stage(manifest, manifest_bytes(files, inputs)), manifest))
+        staged.append((stage(manifest, manifest_bytes(files, inputs)), manifest))
     except BaseException:
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)

@@ -15,7 +15,6 @@ import io
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ from hscourse.csvfile import rows_bytes
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.formats.common import plain_text
 from hscourse.model import Course, Module
+from hscourse.output import write_atomic
 from hscourse.render import context_extras, environment, template_folders
 
 FOLDER_MODE, FILE_MODE = 0o700, 0o600
@@ -246,17 +246,7 @@ def write_private(folder: Path, files: dict[str, bytes], private_from: Path | No
         target = folder / name
         if target.parent != folder:
             _private_folder(target.parent)
-        fd, tmp = tempfile.mkstemp(prefix=".grade-", dir=target.parent)  # mode 0600
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, FILE_MODE)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(target, data, FILE_MODE)
     for stale in [*(folder / name for name in OUTPUT_NAMES), *folder.glob("feedback/*.pdf")]:
         if stale.relative_to(folder).as_posix() not in files:
             stale.unlink(missing_ok=True)

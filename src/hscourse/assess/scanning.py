@@ -371,14 +371,11 @@ def review_html(course: Course, quiz: str, pending: list[Pending]) -> str:
 
 def write_private(path: Path, data: bytes) -> None:
     """Write a file only its owner can read (0600), in a folder made 0700 if it is new."""
+    from hscourse.output import PRIVATE_FILE, PRIVATE_FOLDER, write_atomic
+
     if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+        path.parent.mkdir(parents=True, mode=PRIVATE_FOLDER)
+    write_atomic(path, data, PRIVATE_FILE)
 
 
 @dataclass

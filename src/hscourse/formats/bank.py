@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ from hscourse.formats.html_markdown import (
     without_hidden_html,
 )
 from hscourse.load import load_text
-from hscourse.output import PUBLIC_FILE
+from hscourse.output import PUBLIC_FILE, stage
 from hscourse.schema import ID_PATTERN
 from hscourse.validate import module_errors, schema_errors
 
@@ -331,13 +330,8 @@ def write_new(path: Path, data: bytes) -> None:
     """Write a file that must not exist yet: staged in a synced temporary file, then hard-linked
     into place, which fails (FileExistsError) rather than replace a file, a link or a folder
     that is there."""
-    fd, tmp = tempfile.mkstemp(prefix=".hscourse-", suffix=".tmp", dir=path.parent)
+    tmp = stage(path, data, PUBLIC_FILE)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, PUBLIC_FILE)
         try:
             os.link(tmp, path)
         except FileExistsError:

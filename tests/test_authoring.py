@@ -95,3 +95,17 @@ def test_an_imported_bank_is_a_draft_that_builds_with_warnings(tmp_path: Path) -
     course = load_resolved(root)
     html = render_edition(course, course.module("imported"), EDITIONS[0])
     assert '<strong class="draft">Draft</strong>' in html
+
+
+def test_choices_are_read_in_any_case(tmp_path: Path) -> None:
+    root = copy_course(EXAMPLE, tmp_path / "course")
+    replace_once(root / "course.yaml", "paper: Letter", "paper: letter")
+    replace_once(root / MODULE, "type: single_choice", "type: Single_Choice")
+    from hscourse.project import load_course
+
+    course = load_course(root)
+    assert course.settings["paper"] == "Letter"
+    assert course.modules[0].data["quiz"][0]["type"] == "single_choice"
+    replace_once(root / "course.yaml", "paper: letter", "paper: letterr")
+    result = run(["check", "-p", str(root)])
+    assert result.exit_code == 1 and "expected one of A4, Letter; got 'letterr'" in result.output

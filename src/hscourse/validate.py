@@ -23,7 +23,7 @@ from hscourse.load import Document
 from hscourse.markdown import parse_markdown
 from hscourse.model import located_strings
 from hscourse.paths import reference_errors
-from hscourse.schema import SCHEMAS, resolve
+from hscourse.schema import SCHEMAS, field_schemas, resolve
 
 TYPE_WORDS = {"string": "text", "boolean": "true or false", "integer": "a whole number",
               "number": "a number", "array": "a list", "object": "a mapping of fields",
@@ -239,10 +239,29 @@ def stimulus_errors(doc: Document) -> list[Diagnostic]:
     return out
 
 
+def fold_enums(value: Any, schema: dict[str, Any]) -> Any:
+    """value with every choice written in another case turned into the schema's own spelling
+    (`paper: letter` means Letter, `type: Single_Choice` single_choice); the rest unchanged."""
+    schema = resolve(schema, value)
+    if isinstance(value, dict):
+        properties = field_schemas(schema, value)
+        for key in list(value):
+            value[key] = fold_enums(value[key], properties.get(key, {}))
+    elif isinstance(value, list):
+        value[:] = [fold_enums(v, schema.get("items", {})) for v in value]
+    elif isinstance(value, str) and value not in schema.get("enum", [value]):
+        matches = [c for c in schema["enum"] if isinstance(c, str) and
+                   c.casefold() == value.casefold()]
+        return matches[0] if len(matches) == 1 else value
+    return value
+
+
 def invalid_paths(doc: Document, kind: str) -> tuple[list[Diagnostic], frozenset[tuple[object, ...]]]:
-    """Schema diagnostics for a file, and the paths of the values that failed."""
+    """Schema diagnostics for a file, and the paths of the values that failed (choices written
+    in another case are taken in the schema's spelling first)."""
     diagnostics: list[Diagnostic] = []
     paths: set[tuple[object, ...]] = set()
+    fold_enums(doc.data, SCHEMAS[kind])
     for error in _validator(kind).iter_errors(doc.data):
         diagnostics.extend(_messages(error, doc))
         paths.add(tuple(error.absolute_path))

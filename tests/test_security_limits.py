@@ -36,7 +36,7 @@ def big_table_course(tmp_path: Path, limits: str, rows: int) -> Path:
 
 @pytest.mark.parametrize("jobs, limit, rows, message", [  # a worker process, and in-process
     ("2", "{seconds: 1}", 400, "the render took longer than 1 s; simplify the content"),
-    ("1", "{memory_mb: 64}", 600, "the render needed more than 64 MB; simplify the content"),
+    ("1", "{memory_mb: 64}", 450, "the render needed more than 64 MB; simplify the content"),
 ])
 def test_a_render_past_its_limit_fails_naming_the_document(tmp_path: Path, limit: str,
                                                            rows: int, message: str,

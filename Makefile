@@ -14,11 +14,11 @@ check: setup
 	$(BIN)/hscourse check
 
 test: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist worksteal
 
 # The inner loop: everything that does not render PDFs.
 test-fast: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 -m "not slow"
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist worksteal -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check src tests scripts

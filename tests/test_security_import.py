@@ -5,10 +5,8 @@ never over an existing file."""
 from __future__ import annotations
 
 import base64
-import signal
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from hscourse.cli import main
 from hscourse.errors import ContentError
 from hscourse.formats.importing import import_bank, read_bank
 from hscourse.load import load_file
+from hscourse.workers import time_limit
 
 BUDGET = 2.0  # seconds per 100 KB - 1 MB input; the old readers took 13 s to minutes
 SECRET = "Answer: Lagash"
@@ -178,24 +177,6 @@ def test_unreadable_declaration_is_a_note_not_a_crash(tmp_path: Path) -> None:
 
 # -- finding 11: linear time --------------------------------------------------------------------
 
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Fail (instead of hanging for minutes on quadratic code) once seconds have passed."""
-    def expire(signum: int, frame: object) -> None:
-        raise TimeoutError(f"still running after {seconds:g} s")
-
-    if not hasattr(signal, "setitimer"):
-        yield
-        return
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def gift_question(stem: str) -> str:
     return "::q::[html]" + stem + "{=a ~b}\n"
 
@@ -251,7 +232,7 @@ def test_adversarial_input_is_read_in_linear_time(tmp_path: Path, name: str) -> 
     times: list[float] = []
     while len(times) < 3 and min(times, default=BUDGET) >= BUDGET:
         start = time.perf_counter()
-        with time_limit(BUDGET * 5):
+        with time_limit(BUDGET * 5):  # raises RenderLimit, failing the test, past that
             read_bank(source, "x")
         times.append(time.perf_counter() - start)
     print(f"{name}: {len(text.encode()) / K:,.0f} KB read in "

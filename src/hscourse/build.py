@@ -13,7 +13,7 @@ what keeps a no-op build fast.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,7 +49,6 @@ class BuildResult:
 
 def prepare(root: Path, term: Path | None, options: Options) -> Course:
     """The resolved course, checked for everything a render would trip over."""
-    from hscourse.fonts import check_coverage
     from hscourse.resolve import load_resolved
 
     course = load_resolved(root, term)
@@ -57,42 +56,39 @@ def prepare(root: Path, term: Path | None, options: Options) -> Course:
         course.settings["seed"] = options.seed
     if options.large_print:
         course.settings["large_print"] = True
-    check_coverage(course)
-    refuse_placeholders(course)
+    render_checks(course)
     return course
 
 
-def check_course(root: Path, term: Path | None) -> tuple[Course, list[Diagnostic]]:
-    """What `hscourse check` runs: everything `build` would refuse before rendering (the
-    schema and rules, images, fonts, placeholders), with warnings for what a build allows
-    (placeholders in draft modules)."""
+def render_checks(course: Course) -> list[Diagnostic]:
+    """What a build refuses before rendering, beyond the schema and rules the loader checks:
+    characters no font has, placeholder text outside draft modules. All problems at once;
+    the warnings (placeholders in drafts) are returned. `check` and `build` both run this."""
     from hscourse.assess.review import placeholders
     from hscourse.fonts import check_coverage
-    from hscourse.load import warnings_of
-    from hscourse.resolve import load_resolved
 
-    course = load_resolved(root, term)
     problems: list[Diagnostic] = []
     try:
         check_coverage(course)
     except ContentError as exc:
         problems += exc.diagnostics
     found = placeholders(course)
-    problems += [d for severity, d in found if severity == "error"]
+    problems += [replace(d, message=d.message + " (or mark the module `draft: true`)")
+                 for severity, d in found if severity == "error"]
     if problems:
         raise ContentError(problems)
-    yaml_warnings = warnings_of(course.sources + [m.source for m in course.modules])
-    return course, yaml_warnings + [d for severity, d in found if severity != "error"]
+    return [d for severity, d in found if severity != "error"]
 
 
-def refuse_placeholders(course: Course) -> None:
-    """A build refuses placeholder text ('TO DO', 'Your Name'...) outside draft modules."""
-    from hscourse.assess.review import placeholders
+def check_course(root: Path, term: Path | None) -> tuple[Course, list[Diagnostic]]:
+    """What `hscourse check` runs: everything `build` would refuse before rendering, with the
+    warnings of what a build allows (YAML slips, placeholders in draft modules)."""
+    from hscourse.load import warnings_of
+    from hscourse.resolve import load_resolved
 
-    errors = [d for severity, d in placeholders(course) if severity == "error"]
-    if errors:
-        raise ContentError([Diagnostic(d.file, d.line, d.column, d.field, d.message +
-                                       " (or mark the module `draft: true`)") for d in errors])
+    course = load_resolved(root, term)
+    warnings = render_checks(course)
+    return course, warnings_of(course.sources + [m.source for m in course.modules]) + warnings
 
 
 def default_dist(root: Path, term: Path | None) -> Path:

@@ -119,7 +119,7 @@ def _check(job: Job, result: Result, context: Context) -> Result:
 
 
 @contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
+def time_limit(seconds: float) -> Iterator[None]:
     """Raise RenderLimit in this (main) thread after seconds; elsewhere no limit."""
     if threading.current_thread() is not threading.main_thread() or seconds <= 0:
         yield
@@ -182,7 +182,7 @@ def _bounded(job: Job, context: Context) -> Result:
     import hscourse.leakcheck  # noqa: F401
 
     try:
-        with _time_limit(context.seconds), _memory_limit(context.memory_mb):
+        with time_limit(context.seconds), _memory_limit(context.memory_mb):
             return _check(job, _render_pdf(job, context), context)
     except RenderLimit:
         why = (f"took longer than {context.seconds:g} s; simplify the content (a very large "

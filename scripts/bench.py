@@ -70,8 +70,8 @@ def copy_course(target: Path) -> Path:
 
 def html_documents(course_root: Path, out: Path) -> int:
     """Write the HTML of every document hscourse would render, for the floor measurement."""
-    code = ("import json, sys; from pathlib import Path; from hscourse.documents import documents; "
-            "from hscourse.resolve import load_resolved; "
+    code = ("import json, sys; from pathlib import Path; from hscourse.render.documents import documents; "
+            "from hscourse.course.resolve import load_resolved; "
             "c = load_resolved(Path(sys.argv[1])); "
             "docs = documents(c); "
             "json.dump([{'html': d.html, 'base': c.root.as_uri() + '/'} for d in docs], "
@@ -85,7 +85,7 @@ def generated_course(target: Path, modules: int) -> Path:
     sys.path.insert(0, str(REPO / "src"))
     import yaml
 
-    from hscourse.load import load_file
+    from hscourse.course.load import load_file
 
     sources = sorted((REPO / "modules").glob("*/module.yaml"))
     ids = []
@@ -112,7 +112,7 @@ def grading_bench(repeat: int, students: int = 1000, items: int = 40) -> None:
     """(f): the whole `hscourse grade` command on simulated responses, with and without the PDF."""
     sys.path[:0] = [str(REPO / "src"), str(REPO / "tests")]
     from hscourse.assess.grade import quiz_forms
-    from hscourse.resolve import load_resolved
+    from hscourse.course.resolve import load_resolved
 
     from grade_sim import make_course, simulate
 
@@ -173,7 +173,7 @@ def bench_scan(pages: int, jobs: int) -> None:
 
     sys.path[:0] = [str(REPO / "src"), str(REPO / "tests")]
     from hscourse.assess.scanning import read_scans
-    from hscourse.resolve import load_resolved
+    from hscourse.course.resolve import load_resolved
 
     from scansim import Simulator, Tally, render_sheets, synthetic_sheet
 

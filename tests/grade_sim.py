@@ -18,7 +18,7 @@ import numpy as np
 import yaml
 
 from hscourse.assess.grade import QuizForms
-from hscourse.model import LETTERS
+from hscourse.course.model import LETTERS
 
 KINDS = ("single_choice",) * 6 + ("multiple_answer", "true_false", "short_answer",
                                   "matching", "ordering", "essay")

@@ -270,7 +270,7 @@ def synthetic_sheet(form: str, questions: int = 45, digits: int = 8) -> Any:
 def render_sheets(course: Any, sheets: list[Any]) -> dict[str, tuple[dict[str, Any], bytes]]:
     """form -> (layout, PDF) of each sheet, rendered as the build renders them."""
     from hscourse.assess.sheets import layout, sheet_html
-    from hscourse.pdf import write_pdf
+    from hscourse.render.pdf import write_pdf
 
     return {s.form: (layout(s), write_pdf(sheet_html(course, s), course.root,
                                           date=course.settings.get("date")))

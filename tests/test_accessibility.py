@@ -21,11 +21,11 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from hscourse.build import BuildResult
-from hscourse.documents import render_all
+from hscourse.course.project import load_course
 from hscourse.errors import ContentError
-from hscourse.pdf import RenderError, write_pdf
-from hscourse.project import load_course
-from hscourse.render import EDITIONS, render_edition
+from hscourse.render.documents import render_all
+from hscourse.render.html import EDITIONS, render_edition
+from hscourse.render.pdf import RenderError, write_pdf
 
 from conftest import EXAMPLE, REPO
 

@@ -15,8 +15,8 @@ from hscourse.assess.grade import grade_table, quiz_forms
 from hscourse.assess.lms_reports import read_moodle_responses
 from hscourse.assess.report import GradeOptions, grade, item_data
 from hscourse.assess.responses import parse, read_table
+from hscourse.course.resolve import load_resolved
 from hscourse.errors import ContentError
-from hscourse.resolve import load_resolved
 
 from conftest import EXAMPLE
 from grade_sim import make_course, simulate

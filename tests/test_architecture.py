@@ -72,7 +72,7 @@ def test_the_package_has_no_import_cycle() -> None:
 
 
 def test_the_field_reference_in_the_docs_is_generated_from_the_current_schema() -> None:
-    from hscourse.fieldref import BEGIN, END, field_reference
+    from hscourse.course.fieldref import BEGIN, END, field_reference
 
     docs = (PACKAGE.parents[1] / "docs" / "module-format.md").read_text(encoding="utf-8")
     start, end = docs.index(BEGIN), docs.index(END) + len(END)

@@ -89,8 +89,8 @@ def test_an_imported_bank_is_a_draft_that_builds_with_warnings(tmp_path: Path) -
     replace_once(root / "course.yaml", "  - example\n", "  - example\n  - imported\n")
     checked = run(["check", "-p", str(root)])
     assert checked.exit_code == 0 and "is a placeholder" in checked.output, checked.output
-    from hscourse.render import EDITIONS, render_edition
-    from hscourse.resolve import load_resolved
+    from hscourse.course.resolve import load_resolved
+    from hscourse.render.html import EDITIONS, render_edition
 
     course = load_resolved(root)
     html = render_edition(course, course.module("imported"), EDITIONS[0])
@@ -101,7 +101,7 @@ def test_choices_are_read_in_any_case(tmp_path: Path) -> None:
     root = copy_course(EXAMPLE, tmp_path / "course")
     replace_once(root / "course.yaml", "paper: Letter", "paper: letter")
     replace_once(root / MODULE, "type: single_choice", "type: Single_Choice")
-    from hscourse.project import load_course
+    from hscourse.course.project import load_course
 
     course = load_course(root)
     assert course.settings["paper"] == "Letter"

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from hscourse.model import Module
-from hscourse.project import load_course
+from hscourse.course.model import Module
+from hscourse.course.project import load_course
 
 from conftest import REPO
 

@@ -12,11 +12,11 @@ from markupsafe import Markup
 from pypdf import PdfReader
 
 from hscourse.build import BuildResult
-from hscourse.markdown import render_inline
-from hscourse.model import instructor_only_texts, secret_texts
-from hscourse.pdf import write_pdf
-from hscourse.project import load_course
-from hscourse.render import EDITIONS, render_edition
+from hscourse.course.model import instructor_only_texts, secret_texts
+from hscourse.course.project import load_course
+from hscourse.render.html import EDITIONS, render_edition
+from hscourse.render.markdown import render_inline
+from hscourse.render.pdf import write_pdf
 
 from conftest import EXAMPLE, REPO, body_text, pdf_text, squash
 

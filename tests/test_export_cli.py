@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from hscourse.cli import main
+from hscourse.course.project import load_course
 from hscourse.formats.lms import FORMATS, export_outputs, write_exports
-from hscourse.project import load_course
 
 from lms.courses import EXAMPLE
 

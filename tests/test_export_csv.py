@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
+from hscourse.course.forms import module_seed
+from hscourse.course.model import module_view
+from hscourse.course.project import load_course
 from hscourse.formats.csvkey import export_csv
-from hscourse.forms import module_seed
-from hscourse.model import module_view
-from hscourse.project import load_course
 
 from lms.courses import EXAMPLE, REPO
 

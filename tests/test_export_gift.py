@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from hscourse.course.project import load_course
 from hscourse.errors import ContentError
 from hscourse.formats.gift.write import export_gift
-from hscourse.project import load_course
 
 from lms.courses import EXAMPLE, PNG_1PX, REPO, edited_example
 from lms.readers import parse_gift

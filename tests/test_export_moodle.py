@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from hscourse.course.project import load_course
 from hscourse.formats.common import multiple_answer_fractions
 from hscourse.formats.moodle.write import export_moodle
-from hscourse.project import load_course
 
 from lms.courses import EXAMPLE, PNG_1PX, REPO, edited_example
 from lms.readers import moodle_problems

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from hscourse.course.project import load_course
 from hscourse.formats.qti import CANVAS_TYPES, export_qti
-from hscourse.project import load_course
 
 from lms.courses import EXAMPLE, PNG_1PX, REPO, edited_example
 from lms.readers import FIXTURES, qti_errors

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hscourse import fonts
+from hscourse.course.project import load_course
 from hscourse.errors import ContentError
-from hscourse.project import load_course
+from hscourse.render import fonts
 
 from conftest import REPO
 

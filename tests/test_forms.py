@@ -12,11 +12,11 @@ import pytest
 from pypdf import PdfReader
 
 from hscourse.build import BuildResult, Options, build
-from hscourse.documents import data_files
-from hscourse.forms import make_form
-from hscourse.model import LETTERS, module_view
-from hscourse.render import type_label
-from hscourse.resolve import load_resolved
+from hscourse.course.forms import make_form
+from hscourse.course.model import LETTERS, module_view
+from hscourse.course.resolve import load_resolved
+from hscourse.render.documents import data_files
+from hscourse.render.html import type_label
 
 from conftest import EXAMPLE, copy_course, pdf_text, squash
 
@@ -193,7 +193,7 @@ def test_per_version_pool_never_repeats_within_a_form(tmp_path: Path) -> None:
     term = forms_course(root, versions=4, extra="modules:\n  example:\n    pools:\n"
                         "      - {tag: pool, draw: 2, per_version: true}\n")
     course = load_resolved(root, term)
-    from hscourse.forms import forms_for
+    from hscourse.course.forms import forms_for
 
     draws = []
     for form in forms_for(course, course.modules[0]):

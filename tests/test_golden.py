@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from hscourse.project import load_course
-from hscourse.render import EDITIONS, render_edition
+from hscourse.course.project import load_course
+from hscourse.render.html import EDITIONS, render_edition
 
 from conftest import EXAMPLE
 

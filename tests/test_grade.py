@@ -24,10 +24,10 @@ from hscourse.assess.grade import (
 from hscourse.assess.report import GradeOptions, grade, item_data
 from hscourse.assess.responses import parse, read_table
 from hscourse.cli import main
+from hscourse.course.model import LETTERS
+from hscourse.course.resolve import load_resolved
 from hscourse.errors import ContentError
 from hscourse.formats.moodle.write import export_moodle
-from hscourse.model import LETTERS
-from hscourse.resolve import load_resolved
 
 from grade_sim import _answer, make_course, simulate
 
@@ -286,7 +286,7 @@ def test_grades_are_private_and_gradebooks_parse(sim, tmp_path: Path) -> None:
 
 def test_build_writes_responses_templates_for_instructors_only(sim) -> None:
     _root, course, quiz = sim
-    from hscourse.documents import data_files
+    from hscourse.render.documents import data_files
 
     files = data_files(course)
     templates = {o.path: (o, d) for o, d in files.items() if o.kind == "responses-template"}

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from hscourse.build import build
 from hscourse.cli import main
+from hscourse.course.project import load_course
 from hscourse.formats.gift.read import parse
 from hscourse.formats.importing import import_bank, read_bank
-from hscourse.project import load_course
 
 from lms.courses import EXAMPLE
 from lms.readers import FIXTURES

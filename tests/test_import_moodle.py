@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from hscourse.course.load import load_file
 from hscourse.errors import ContentError
 from hscourse.formats.importing import import_bank, read_bank
-from hscourse.load import load_file
 
 BANK = """<?xml version="1.0" encoding="UTF-8"?>
 <quiz>

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
+from hscourse.course.load import load_file
+from hscourse.course.project import load_course
 from hscourse.formats.common import plain_text
 from hscourse.formats.gift.write import export_gift
 from hscourse.formats.importing import import_bank
 from hscourse.formats.moodle.write import export_moodle
-from hscourse.load import load_file
-from hscourse.markdown import render_block
-from hscourse.project import load_course
+from hscourse.render.markdown import render_block
 
 from lms.courses import REPO
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hscourse.leakcheck import Needles, find_leaks, words
+from hscourse.course.project import load_course
 from hscourse.output import Output, zip_bytes
-from hscourse.project import load_course
+from hscourse.render.leakcheck import Needles, find_leaks, words
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "course"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from hscourse.course.load import load_text
 from hscourse.errors import ContentError
-from hscourse.load import load_text
 
 
 def errors(text: str) -> list[str]:

@@ -8,9 +8,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hscourse.course.load import load_text
+from hscourse.course.validate import invalid_paths, module_errors
 from hscourse.errors import ContentError
-from hscourse.load import load_text
-from hscourse.validate import invalid_paths, module_errors
 
 EXAMPLE_MODULE = (Path(__file__).parent / "fixtures" / "course" / "modules" / "example"
                   / "module.yaml").read_text(encoding="utf-8")
@@ -27,7 +27,7 @@ def load_and_validate(text: str) -> None:
     """The pipeline up to a model: raises ContentError or returns on a valid module."""
     doc = load_text(text, "modules/example/module.yaml")
     assert isinstance(doc.data, dict)
-    problems, invalid = invalid_paths(doc, "module")  # as hscourse.project.load_module does
+    problems, invalid = invalid_paths(doc, "module")  # as hscourse.course.project.load_module does
     if () not in invalid:
         problems += module_errors(doc, "example", invalid)
     if problems:

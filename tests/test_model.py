@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hscourse.model import answer_key, module_view, secret_texts, seeded_order
-from hscourse.project import load_course
+from hscourse.course.model import answer_key, module_view, secret_texts, seeded_order
+from hscourse.course.project import load_course
 
 from conftest import EXAMPLE
 

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from hscourse.build import build
 from hscourse.output import ZIP_EPOCH, zip_bytes
-from hscourse.pdf import source_date_epoch, write_pdf
+from hscourse.render.pdf import source_date_epoch, write_pdf
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "course"
 HTML = ('<!DOCTYPE html><html lang="en"><head><title>Same</title></head>'

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from hscourse.assess.review import RULES, Report, review_course, review_project
+from hscourse.course.project import load_course
 from hscourse.errors import ContentError
-from hscourse.project import load_course
 
 from conftest import REPO, copy_course, replace_once
 

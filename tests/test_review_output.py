@@ -129,8 +129,8 @@ def test_review_pdf_chart_has_alt_text_and_is_reproducible() -> None:
 
 
 def test_build_writes_review_pdf_only_when_asked(tmp_path: Path) -> None:
-    from hscourse.documents import review_documents
-    from hscourse.project import load_course
+    from hscourse.course.project import load_course
+    from hscourse.render.documents import review_documents
 
     root = copy_course(FIXTURE, tmp_path / "course")
     assert review_documents(load_course(root)) == []

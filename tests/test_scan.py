@@ -28,8 +28,8 @@ from hscourse.assess.scanning import (
 )
 from hscourse.assess.sheets import sheets_for_quiz
 from hscourse.cli import main
+from hscourse.course.resolve import load_resolved
 from hscourse.errors import ContentError
-from hscourse.resolve import load_resolved
 
 from conftest import REPO
 from scansim import AMBIGUOUS, Simulator, Tally, render_sheets, synthetic_sheet

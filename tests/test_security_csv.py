@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from hscourse.course.forms import forms_for, key_csv
+from hscourse.course.project import load_course
 from hscourse.csvfile import csv_bytes, safe_cell
 from hscourse.formats.csvkey import export_csv
-from hscourse.forms import forms_for, key_csv
-from hscourse.project import load_course
 
 from conftest import EXAMPLE, copy_course, replace_once
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from hscourse.pdf import RenderError, check_reference, write_pdf
+from hscourse.render.pdf import RenderError, check_reference, write_pdf
 
 SECRET = "OUTSIDE-SECRET-7d1f"
 PNG_1PX = bytes.fromhex(

@@ -19,7 +19,7 @@ from PIL import Image
 from hscourse.build import Options, build
 from hscourse.cli import main
 from hscourse.errors import ContentError
-from hscourse.pdf import RenderError, check_reference, read_course_file, write_pdf
+from hscourse.render.pdf import RenderError, check_reference, read_course_file, write_pdf
 
 from conftest import EXAMPLE, copy_course, replace_once
 

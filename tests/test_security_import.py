@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from hscourse.cli import main
+from hscourse.course.load import load_file
 from hscourse.errors import ContentError
 from hscourse.formats.importing import import_bank, read_bank
-from hscourse.load import load_file
-from hscourse.workers import time_limit
+from hscourse.render.workers import time_limit
 
 BUDGET = 2.0  # seconds per 100 KB - 1 MB input; the old readers took 13 s to minutes
 SECRET = "Answer: Lagash"

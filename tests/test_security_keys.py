@@ -19,10 +19,10 @@ import pytest
 from click.testing import CliRunner
 
 from hscourse.cli import main
+from hscourse.course.forms import SECRET_ENV, base_seed, forms_for, module_seed
+from hscourse.course.model import module_view, seeded_order
+from hscourse.course.project import load_course
 from hscourse.formats.data import course_view
-from hscourse.forms import SECRET_ENV, base_seed, forms_for, module_seed
-from hscourse.model import module_view, seeded_order
-from hscourse.project import load_course
 
 from conftest import EXAMPLE, REPO
 

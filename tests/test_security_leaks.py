@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 import yaml
 
-from hscourse.documents import render_all
-from hscourse.leakcheck import CATCH_ALL, artefact_channels, find_leaks
-from hscourse.load import load_text
-from hscourse.model import instructor_only_texts
+from hscourse.course.load import load_text
+from hscourse.course.model import instructor_only_texts
+from hscourse.course.project import load_course
 from hscourse.output import Output
-from hscourse.pdf import write_pdf
-from hscourse.project import load_course
-from hscourse.render import EDITIONS, render_edition
+from hscourse.render.documents import render_all
+from hscourse.render.html import EDITIONS, render_edition
+from hscourse.render.leakcheck import CATCH_ALL, artefact_channels, find_leaks
+from hscourse.render.pdf import write_pdf
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "course"
 CHANNELS = ("page text (PDFium)", "page text (pdftotext)", "content streams", "metadata",

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from hscourse.markdown import render_block, render_inline
-from hscourse.paths import WINDOWS_RESERVED, markdown_references, reference_problem
-from hscourse.project import load_course
-from hscourse.render import EDITIONS, render_edition
-from hscourse.schema import ID_PATTERN
+from hscourse.course.paths import WINDOWS_RESERVED, markdown_references, reference_problem
+from hscourse.course.project import load_course
+from hscourse.course.schema import ID_PATTERN
+from hscourse.render.html import EDITIONS, render_edition
+from hscourse.render.markdown import render_block, render_inline
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "course"
 HOSTILE_HTML = ('<script>alert(1)</script> <link rel="attachment" href="file:///etc/hostname"> '

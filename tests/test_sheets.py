@@ -11,10 +11,10 @@ import pytest
 import zxingcpp
 
 from hscourse.assess.sheets import layout, parse_qr, qr_payload, sheets_for_quiz
-from hscourse.documents import data_files, documents
-from hscourse.leakcheck import find_leaks
+from hscourse.course.resolve import load_resolved
 from hscourse.output import Output
-from hscourse.resolve import load_resolved
+from hscourse.render.documents import data_files, documents
+from hscourse.render.leakcheck import find_leaks
 
 from conftest import REPO
 from scansim import rasterise, render_sheets, synthetic_sheet
@@ -79,8 +79,8 @@ def test_the_qr_code_says_which_sheet_and_page(rendered) -> None:
 
 
 def test_questions_follow_the_forms_printed_order(course) -> None:
-    from hscourse.forms import forms_for
-    from hscourse.model import module_view
+    from hscourse.course.forms import forms_for
+    from hscourse.course.model import module_view
 
     module = course.module("tibet")
     forms = forms_for(course, module)
@@ -130,7 +130,7 @@ def test_the_build_lists_sheets_and_layouts_as_student_outputs(course, rendered)
 def test_personalised_class_pdf_deals_forms_and_pads_for_duplex(course) -> None:
     from hscourse.assess.scan import read_page
     from hscourse.assess.sheets import class_html
-    from hscourse.pdf import write_pdf
+    from hscourse.render.pdf import write_pdf
 
     sheets = sheets_for_quiz(course, "tibet")[:2]
     roster = [{"student_id": f"2027{n:04d}", "name": f"Student {n}"} for n in (7, 8, 9)]

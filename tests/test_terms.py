@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from hscourse.cli import main
-from hscourse.compare import differences
+from hscourse.course.compare import differences
+from hscourse.course.model import module_view
+from hscourse.course.resolve import load_resolved
 from hscourse.errors import ContentError
-from hscourse.model import module_view
-from hscourse.render import EDITIONS, render_edition
-from hscourse.resolve import load_resolved
+from hscourse.render.html import EDITIONS, render_edition
 
 from conftest import EXAMPLE, copy_course, pdf_text, replace_once, squash
 
@@ -207,8 +207,8 @@ def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:
 
 
 def test_extra_css_adds_to_the_built_in_stylesheet_in_every_edition(tmp_path: Path) -> None:
-    from hscourse.project import load_course
-    from hscourse.render import EDITIONS, READERS, render_edition, render_reader
+    from hscourse.course.project import load_course
+    from hscourse.render.html import EDITIONS, READERS, render_edition, render_reader
 
     root = copy_course(EXAMPLE, tmp_path / "course")
     (root / "templates").mkdir()
@@ -224,8 +224,8 @@ def test_extra_css_adds_to_the_built_in_stylesheet_in_every_edition(tmp_path: Pa
 
 
 def test_a_base_override_reaches_the_reader(tmp_path: Path) -> None:
-    from hscourse.project import load_course
-    from hscourse.render import READERS, render_reader
+    from hscourse.course.project import load_course
+    from hscourse.render.html import READERS, render_reader
 
     root = copy_course(EXAMPLE, tmp_path / "course")
     (root / "templates").mkdir()

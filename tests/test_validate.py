@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from hscourse.course.project import load_course
 from hscourse.errors import ContentError
-from hscourse.project import load_course
 
 from conftest import REPO, replace_once
 

@@ -26,9 +26,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_holds_templates_and_shipped_course(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("hscourse/templates/base.html.j2", "hscourse/templates/print.css",
-                     "hscourse/templates/guide.html.j2", "hscourse/schema.py",
-                     "hscourse/course/course.yaml",
-                     "hscourse/course/modules/tibet/module.yaml"):
+                     "hscourse/templates/guide.html.j2", "hscourse/course/schema.py",
+                     "hscourse/shipped/course.yaml",
+                     "hscourse/shipped/modules/tibet/module.yaml"):
         assert required in names, required
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hscourse import stamp
+from hscourse.course.paths import term_id_problem
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.options import Options
 from hscourse.output import (
@@ -30,11 +31,10 @@ from hscourse.output import (
     remove_stale_temporaries,
     verify,
 )
-from hscourse.paths import term_id_problem
 
 if TYPE_CHECKING:
-    from hscourse.leakcheck import Needles
-    from hscourse.model import Course
+    from hscourse.course.model import Course
+    from hscourse.render.leakcheck import Needles
 
 Progress = Callable[[int, int, str], None]
 
@@ -49,7 +49,7 @@ class BuildResult:
 
 def prepare(root: Path, term: Path | None, options: Options) -> Course:
     """The resolved course, checked for everything a render would trip over."""
-    from hscourse.resolve import load_resolved
+    from hscourse.course.resolve import load_resolved
 
     course = load_resolved(root, term)
     if options.seed is not None:
@@ -65,7 +65,7 @@ def render_checks(course: Course) -> list[Diagnostic]:
     characters no font has, placeholder text outside draft modules. All problems at once;
     the warnings (placeholders in drafts) are returned. `check` and `build` both run this."""
     from hscourse.assess.review import placeholders
-    from hscourse.fonts import check_coverage
+    from hscourse.render.fonts import check_coverage
 
     problems: list[Diagnostic] = []
     try:
@@ -83,8 +83,8 @@ def render_checks(course: Course) -> list[Diagnostic]:
 def check_course(root: Path, term: Path | None) -> tuple[Course, list[Diagnostic]]:
     """What `hscourse check` runs: everything `build` would refuse before rendering, with the
     warnings of what a build allows (YAML slips, placeholders in draft modules)."""
-    from hscourse.load import warnings_of
-    from hscourse.resolve import load_resolved
+    from hscourse.course.load import warnings_of
+    from hscourse.course.resolve import load_resolved
 
     course = load_resolved(root, term)
     warnings = render_checks(course)
@@ -107,7 +107,7 @@ def up_to_date(dist: Path, inputs: str) -> list[Output] | None:
 
 def check_student_files(needles: Needles, files: dict[Output, bytes]) -> None:
     """Leak-check student files that are not PDFs (the workers check the PDFs)."""
-    from hscourse.leakcheck import find_leaks
+    from hscourse.render.leakcheck import find_leaks
 
     others = {o: d for o, d in files.items()
               if o.audience == "student" and not o.path.endswith(".pdf")}
@@ -118,7 +118,7 @@ def check_student_files(needles: Needles, files: dict[Output, bytes]) -> None:
 
 def secret_warnings(course: Course) -> list[Diagnostic]:
     """A warning when printed orders can be recomputed from public values."""
-    from hscourse.forms import SECRET_ENV, course_secret, shuffles
+    from hscourse.course.forms import SECRET_ENV, course_secret, shuffles
 
     if course_secret(course) or not shuffles(course):
         return []
@@ -150,11 +150,11 @@ def build(root: Path, dist: Path | None = None, progress: Progress | None = None
 
 def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
            options: Options, inputs: str) -> BuildResult:
-    from hscourse.workers import Renderer, build_context, worker_count
+    from hscourse.render.workers import Renderer, build_context, worker_count
 
     with Renderer(worker_count(options.jobs)) as renderer:
-        from hscourse.documents import data_files, documents, render_pdfs
-        from hscourse.load import warnings_of
+        from hscourse.course.load import warnings_of
+        from hscourse.render.documents import data_files, documents, render_pdfs
 
         course = prepare(root, term, options)
         context = build_context(course, term.resolve() if term else None, options.leak_check)

@@ -160,7 +160,7 @@ def build(project: Path, term: Path | None, jobs: int | None, force: bool, seed:
 def check(project: Path, term: Path | None) -> None:
     """Validate course.yaml, every module (listed or not) and a term; report all problems."""
     from hscourse.build import check_course
-    from hscourse.project import check_unlisted
+    from hscourse.course.project import check_unlisted
 
     course, warnings = check_course(project, term_path(project, term))
     for module_id in check_unlisted(course):
@@ -215,10 +215,10 @@ def schema(kind: str, reference: bool) -> None:
     Save it and point your editor's YAML language server at it, e.g. with a first line
     `# yaml-language-server: $schema=module.schema.json` in each module file.
     """
-    from hscourse.schema import SCHEMAS
+    from hscourse.course.schema import SCHEMAS
 
     if reference:
-        from hscourse.fieldref import field_reference
+        from hscourse.course.fieldref import field_reference
 
         echo(field_reference(), nl=False)
         return
@@ -232,8 +232,8 @@ def schema(kind: str, reference: bool) -> None:
 @reports_content_errors
 def config(project: Path, term: Path | None, explain: bool) -> None:
     """Print the resolved settings of the course (and term)."""
-    from hscourse.model import SECRET_SETTINGS
-    from hscourse.resolve import load_resolved
+    from hscourse.course.model import SECRET_SETTINGS
+    from hscourse.course.resolve import load_resolved
 
     course = load_resolved(project, term_path(project, term))
     rows = [(name, "(hidden)" if name in SECRET_SETTINGS else value, origin)
@@ -251,8 +251,8 @@ def config(project: Path, term: Path | None, explain: bool) -> None:
 @reports_content_errors
 def diff(project: Path, term_a: Path, term_b: Path) -> None:
     """List what differs between two terms (settings, modules, order, items, points, dates)."""
-    from hscourse.compare import differences
-    from hscourse.resolve import load_resolved
+    from hscourse.course.compare import differences
+    from hscourse.course.resolve import load_resolved
 
     lines = differences(load_resolved(project, term_path(project, term_a)),
                         load_resolved(project, term_path(project, term_b)))
@@ -303,8 +303,8 @@ def new_module(project: Path, module_id: str) -> None:
 def export(project: Path, term: Path | None, fmt: str, audience: str, strict: bool,
            output: Path | None) -> None:
     """Export the resolved course as data or as a question bank for an LMS."""
+    from hscourse.course.resolve import load_resolved
     from hscourse.formats.data import course_view
-    from hscourse.resolve import load_resolved
 
     if fmt == "qti" and output is None:
         raise click.UsageError("the qti format is a zip file: give one with -o FILE.zip")
@@ -430,7 +430,7 @@ def scan(scans: tuple[Path, ...], project: Path, term: Path | None, quiz: str, o
     with --decisions. Exit code 1 while decisions are open.
     """
     from hscourse.assess.scanning import scan as run_scan
-    from hscourse.resolve import load_resolved
+    from hscourse.course.resolve import load_resolved
 
     course = load_resolved(project, term_path(project, term))
     if quiz not in {m.id for m in course.modules}:

@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
 
-from hscourse.paths import inside, unsafe_relative_path
+from hscourse.course.paths import inside, unsafe_relative_path
 
 MANIFEST = "manifest.json"
 STATE = ".hscourse-state.json"  # size and mtime of each output: the no-op build's fast path
@@ -300,7 +300,7 @@ def read_manifest(dist: Path) -> list[Output]:
 
 def zip_bytes(members: Mapping[str, bytes], epoch: int = ZIP_EPOCH) -> bytes:
     """A zip of members whose bytes depend only on the members: sorted names, one fixed time
-    (epoch, e.g. from hscourse.pdf.source_date_epoch, never before 1980), fixed permissions."""
+    (epoch, e.g. from hscourse.render.pdf.source_date_epoch, never before 1980), fixed permissions."""
     stamp = datetime.fromtimestamp(max(epoch, ZIP_EPOCH), timezone.utc).timetuple()[:6]
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -12,8 +12,8 @@ import shutil
 import string
 from pathlib import Path
 
+from hscourse.course.schema import ID_PATTERN
 from hscourse.errors import ContentError, Diagnostic
-from hscourse.schema import ID_PATTERN
 
 SCAFFOLD = Path(__file__).resolve().parent / "scaffold"
 FIRST_TERM = "2027-spring"
@@ -21,7 +21,7 @@ FIRST_TERM = "2027-spring"
 
 def shipped_course() -> Path:
     """The shipped course: inside the installed package, or the repository root in development."""
-    inside = Path(__file__).resolve().parent / "course"
+    inside = Path(__file__).resolve().parent / "shipped"
     return inside if (inside / "course.yaml").is_file() else Path(__file__).resolve().parents[2]
 
 

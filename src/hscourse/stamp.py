@@ -58,7 +58,7 @@ def environment() -> str:
 def inputs(root: Path, term: Path | None, options: str) -> str:
     """Everything a build of the course at root reads, and the options that change output."""
     digest = hashlib.sha256(f"{environment()}\n{options}\n".encode())
-    secret = os.environ.get("HSCOURSE_SECRET", "")  # keys every shuffle (hscourse.forms)
+    secret = os.environ.get("HSCOURSE_SECRET", "")  # keys every shuffle (hscourse.course.forms)
     digest.update(hashlib.sha256(secret.encode()).digest())
     root = root.resolve()
     for path in [root / "course.yaml"] + ([term.resolve()] if term else []):

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from hscourse.load import load_text
+from hscourse.course.load import load_text
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "tests" / "fixtures" / "course"

@@ -1,6 +1,6 @@
 """Scoring a responses file: each row through its form back to item ids and original options.
 
-The forms come from `hscourse.forms` exactly as the build printed them (`forms_for` with the
+The forms come from `hscourse.course.forms` exactly as the build printed them (`forms_for` with the
 same seed, then the instructor view of each form, whose order is the form's key), so a letter
 on form B is read against form B's own permutation and never against a re-derived shuffle.
 Every cell is checked before anything is scored; all problems are raised at once, located as
@@ -30,10 +30,10 @@ from functools import lru_cache
 from typing import Any
 
 from hscourse.assess.responses import Table
+from hscourse.course.forms import Form, forms_for, module_seed
+from hscourse.course.model import LETTERS, Course, Module, module_view
 from hscourse.errors import ContentError, Diagnostic, did_you_mean
 from hscourse.formats.common import multiple_answer_fractions
-from hscourse.forms import Form, forms_for, module_seed
-from hscourse.model import LETTERS, Course, Module, module_view
 
 FIXED_COLUMNS = ("student_id", "name", "form")
 CHOICE_TYPES = ("single_choice", "multiple_answer", "true_false")

@@ -34,9 +34,9 @@ from hscourse.assess.grade import (
     score_question,
 )
 from hscourse.assess.responses import Table
+from hscourse.course.model import LETTERS, Course
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.formats.common import plain_text, quiz_items
-from hscourse.model import LETTERS, Course
 
 NO_RESPONSE = ("", "-")
 IDENTITY_COLUMNS = ("ID number", "Email address", "Username")

@@ -34,12 +34,12 @@ from hscourse.assess.grade import (
 )
 from hscourse.assess.gradebook import canvas_csv, moodle_csv
 from hscourse.assess.responses import read_table
+from hscourse.course.model import Course, Module
 from hscourse.csvfile import rows_bytes
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.formats.common import plain_text
-from hscourse.model import Course, Module
 from hscourse.output import write_atomic
-from hscourse.render import context_extras, environment, template_folders
+from hscourse.render.html import context_extras, environment, template_folders
 
 FOLDER_MODE, FILE_MODE = 0o700, 0o600
 OUTPUT_NAMES = ("scores.csv", "gradebook-moodle.csv", "gradebook-canvas.csv",
@@ -254,12 +254,12 @@ def write_private(folder: Path, files: dict[str, bytes], private_from: Path | No
 
 def _render_pdfs(course: Course, jobs: dict[str, str], workers: int | None) -> dict[str, bytes]:
     """PDFs from HTML, with the restricted fetcher of the build (in parallel when many)."""
-    from hscourse.pdf import write_pdf
+    from hscourse.render.pdf import write_pdf
 
     date = course.settings.get("date")
     if len(jobs) < 4:
         return {name: write_pdf(html, course.root, date=date) for name, html in jobs.items()}
-    from hscourse.workers import Job, Renderer, build_context, worker_count
+    from hscourse.render.workers import Job, Renderer, build_context, worker_count
 
     context = build_context(course, None, leak_check=False)  # instructor-only reports
     with Renderer(worker_count(workers)) as renderer:
@@ -316,7 +316,7 @@ def grade(root: Path, responses: Path, quiz: str, term: Path | None = None,
           overrides: Path | None = None) -> GradeResult:
     """Score a responses file for a quiz and write dist[/<term>]/grades/<quiz>/ (or out)."""
     from hscourse.build import default_dist
-    from hscourse.resolve import load_resolved
+    from hscourse.course.resolve import load_resolved
 
     course = load_resolved(root, term)
     if overrides is not None:

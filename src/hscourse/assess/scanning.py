@@ -27,8 +27,8 @@ import numpy as np
 
 from hscourse.assess.scan import Flag, PageRead, read_page
 from hscourse.assess.sheets import layout, read_roster, sheets_for_quiz
+from hscourse.course.model import Course
 from hscourse.errors import ContentError, Diagnostic
-from hscourse.model import Course
 
 DPI = 200  # PDF pages are rasterised at this resolution
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -357,7 +357,7 @@ def data_uri(png: bytes) -> str:
 
 
 def review_html(course: Course, quiz: str, pending: list[Pending]) -> str:
-    from hscourse.render import context_extras, render_template
+    from hscourse.render.html import context_extras, render_template
 
     entries = [{"file": p.read.file, "page": p.read.index, "field": p.flag.field,
                 "found": p.flag.found, "allowed": p.allowed,
@@ -394,7 +394,7 @@ def scan(course: Course, quiz: str, paths: Iterable[Path], output: Path,
          seed: str | None = None) -> ScanReport:
     """Read the scans of `quiz`; write responses to `output` when every flag is settled,
     else scan-review.pdf and scan-decisions.csv beside it."""
-    from hscourse.pdf import write_pdf
+    from hscourse.render.pdf import write_pdf
 
     layouts = quiz_layouts(course, quiz, seed)
     decisions = read_decisions(decisions_path) if decisions_path else {}

@@ -20,9 +20,9 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
+from hscourse.course.forms import forms_for, module_seed
+from hscourse.course.model import Course, Module, module_view
 from hscourse.errors import ContentError, Diagnostic
-from hscourse.forms import forms_for, module_seed
-from hscourse.model import Course, Module, module_view
 
 PAPER_POINTS = {"A4": (595.28, 841.89), "Letter": (612.0, 792.0)}
 OPTION_LETTERS = string.ascii_uppercase[:8]  # A-H: the most options a row carries
@@ -100,7 +100,7 @@ def id_digits(course: Course) -> int:
 def quiz_sheets(course: Course, module: Module) -> list[Sheet]:
     """One sheet per printed form of the module's quiz.
 
-    Forms come from hscourse.forms exactly as the build prints them; a quiz with one version
+    Forms come from hscourse.course.forms exactly as the build prints them; a quiz with one version
     is printed unshuffled, and so is its sheet."""
     def sheet(form: str, printed: Module, seed: str) -> Sheet:
         return Sheet(form=form, questions=tuple(quiz_questions(printed, seed)),
@@ -240,7 +240,7 @@ def sheet_copy(sheet: Sheet, student: dict[str, str] | None = None, first: bool 
 
 
 def render_copies(course: Course, copies: list[dict[str, Any]]) -> str:
-    from hscourse.render import context_extras, render_template
+    from hscourse.render.html import context_extras, render_template
 
     return render_template(course, "answer-sheet.html.j2", copies=copies,
                            sheet=copies[0]["sheet"], **context_extras(course))

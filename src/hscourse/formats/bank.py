@@ -22,6 +22,9 @@ from typing import Any
 
 import yaml
 
+from hscourse.course.load import load_text
+from hscourse.course.schema import ID_PATTERN
+from hscourse.course.validate import module_errors, schema_errors
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.formats.html_markdown import (
     HtmlToMarkdown,
@@ -30,10 +33,7 @@ from hscourse.formats.html_markdown import (
     text_from_html,
     without_hidden_html,
 )
-from hscourse.load import load_text
 from hscourse.output import PUBLIC_FILE, stage
-from hscourse.schema import ID_PATTERN
-from hscourse.validate import module_errors, schema_errors
 
 TODO = "TO DO: "
 _ITEM_ORDER = ("id", "type", "prompt", "points", "tags", "explanation")

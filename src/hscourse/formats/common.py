@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from hscourse.course.forms import module_seed
+from hscourse.course.model import Course, Module, module_view
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.formats.moodle import MODEL_ANSWER_HEAD, MOODLE_FRACTIONS, RUBRIC_HEAD
-from hscourse.forms import module_seed
-from hscourse.markdown import render_block, render_inline
-from hscourse.model import Course, Module, module_view
+from hscourse.render.markdown import render_block, render_inline
 
 Item = dict[str, Any]
 

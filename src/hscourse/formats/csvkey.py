@@ -7,10 +7,10 @@ ordering keys against the shuffled columns the student quiz shows. CSV carries e
 
 from __future__ import annotations
 
+from hscourse.course.model import Course
 from hscourse.csvfile import csv_bytes
 from hscourse.errors import Diagnostic
 from hscourse.formats.common import points_text, quiz_items
-from hscourse.model import Course
 
 HEADER = ("item_id", "module", "type", "correct_response", "points")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hscourse.forms import module_seed
-from hscourse.model import Course, module_view, public_settings
+from hscourse.course.forms import module_seed
+from hscourse.course.model import Course, module_view, public_settings
 
 
 def _module(course: Course, module: Any, audience: str) -> dict[str, Any]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from hscourse.course.model import Course
 from hscourse.errors import Diagnostic
 from hscourse.formats.csvkey import export_csv
 from hscourse.formats.gift.write import export_gift
 from hscourse.formats.moodle.write import export_moodle
 from hscourse.formats.qti import export_qti
-from hscourse.model import Course
 from hscourse.output import Output, sha256
 
 Exporter = Callable[[Course, bool], tuple[bytes, list[Diagnostic]]]

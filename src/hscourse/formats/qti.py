@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import quote
 
+from hscourse.course.model import Course, Module
 from hscourse.errors import Diagnostic
 from hscourse.formats.common import (
     Images,
@@ -24,9 +25,8 @@ from hscourse.formats.common import (
     quiz_items,
     xml_text,
 )
-from hscourse.model import Course, Module
 from hscourse.output import zip_bytes
-from hscourse.pdf import source_date_epoch
+from hscourse.render.pdf import source_date_epoch
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CP_NS = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"

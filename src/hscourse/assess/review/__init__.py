@@ -36,9 +36,9 @@ from hscourse.assess.review.module_rules import (
     stale_module,
 )
 from hscourse.assess.review.text import content_stems
+from hscourse.course.model import Course, Module
+from hscourse.course.validate import date_errors, module_date_paths
 from hscourse.errors import ContentError, Diagnostic
-from hscourse.model import Course, Module
-from hscourse.validate import date_errors, module_date_paths
 
 __all__ = ["RULES", "SEVERITIES", "THRESHOLDS", "Finding", "Report", "review_course",
            "review_project"]
@@ -166,7 +166,7 @@ class _Reviewer:
     def _forms(self, module: Module) -> list[Any]:
         if int(self.course.settings.get("versions", 1)) < 2:
             return []
-        from hscourse.forms import forms_for
+        from hscourse.course.forms import forms_for
 
         return forms_for(self.course, module)
 
@@ -196,7 +196,7 @@ def placeholders(course: Course) -> list[tuple[str, Diagnostic]]:
     (severity, Diagnostic): an error unless its module says `draft: true`; in the course's
     or term's settings always an error."""
     from hscourse.assess.review.item_rules import placeholder_hit
-    from hscourse.model import SECRET_SETTINGS
+    from hscourse.course.model import SECRET_SETTINGS
 
     found = [(f.severity, Diagnostic(f.file, f.line, f.column, f.item or "", f.message))
              for f in review_course(course).findings if f.rule == "placeholder"]
@@ -211,7 +211,7 @@ def placeholders(course: Course) -> list[tuple[str, Diagnostic]]:
 
 def review_project(root: Path, term: Path | None = None) -> tuple[Course, Report]:
     """Load the course at root (in the given term) and review it."""
-    from hscourse.resolve import load_resolved
+    from hscourse.course.resolve import load_resolved
 
     course = load_resolved(root, term)
     return course, review_course(course)

@@ -10,9 +10,9 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from hscourse.course.load import Document
+from hscourse.course.model import Course, Module
 from hscourse.errors import ContentError, did_you_mean
-from hscourse.load import Document
-from hscourse.model import Course, Module
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -148,7 +148,7 @@ def overlays(course: Course) -> list[Document]:
         return []
     from pathlib import PurePosixPath
 
-    from hscourse.load import load_file
+    from hscourse.course.load import load_file
 
     term = course.sources[-1]
     folder = PurePosixPath(term.file).with_suffix("")

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hscourse.assess.review import Finding, ModuleReview, Report
-from hscourse.model import Course
-from hscourse.schema import BLOOM_LEVELS
+from hscourse.course.model import Course
+from hscourse.course.schema import BLOOM_LEVELS
 
 TEMPLATE = "review.html.j2"
 # Okabe-Ito colours, distinguishable with the common colour-vision deficiencies.
@@ -89,7 +89,7 @@ def module_rows(report: Report) -> list[dict[str, Any]]:
 def review_html(course: Course, report: Report) -> str:
     """The complete HTML of the review PDF."""
     from hscourse.assess.review.report import summary_line
-    from hscourse.render import context_extras, render_template
+    from hscourse.render.html import context_extras, render_template
 
     return render_template(course, TEMPLATE, report=report, rows=module_rows(report), levels=BLOOM_LEVELS,
                            chart=level_chart(report), chart_alt=chart_description(report),
@@ -100,6 +100,6 @@ def review_html(course: Course, report: Report) -> str:
 
 def review_pdf(course: Course, report: Report) -> bytes:
     """The review PDF, rendered in this process (for `hscourse review --pdf FILE`)."""
-    from hscourse.pdf import write_pdf
+    from hscourse.render.pdf import write_pdf
 
     return write_pdf(review_html(course, report), course.root, date=course.settings.get("date"))

@@ -29,9 +29,9 @@ from hscourse.assess.review.text import (
     stem,
     words,
 )
+from hscourse.course.load import load_file
+from hscourse.course.model import located_strings
 from hscourse.errors import did_you_mean
-from hscourse.load import load_file
-from hscourse.model import located_strings
 
 CHOICE = ("single_choice", "multiple_answer")
 ALL_ABOVE = re.compile(r"\b(?:all|each|every\s+one)\s+(?:of\s+)?(?:the\s+)?"

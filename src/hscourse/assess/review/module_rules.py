@@ -13,8 +13,8 @@ from typing import Any
 from hscourse.assess.review.core import Hit, Settings
 from hscourse.assess.review.item_rules import brought_up_to_date, placeholder_hit, stale_hit
 from hscourse.assess.review.text import content_stems, plain, quote, words
-from hscourse.model import LETTERS, Module, located_strings
-from hscourse.schema import BLOOM_LEVELS
+from hscourse.course.model import LETTERS, Module, located_strings
+from hscourse.course.schema import BLOOM_LEVELS
 
 HIGHER = BLOOM_LEVELS[2:]  # apply and above
 # Verbs of Bloom's revised taxonomy (Anderson & Krathwohl 2001), most telling level first.

@@ -10,6 +10,7 @@ items, images, or an essay's rubric and model answer: those are reported as warn
 
 from __future__ import annotations
 
+from hscourse.course.model import Course, Module
 from hscourse.errors import Diagnostic
 from hscourse.formats.common import (
     Item,
@@ -23,7 +24,6 @@ from hscourse.formats.common import (
     quiz_items,
 )
 from hscourse.formats.gift import SPECIAL, points_comment
-from hscourse.model import Course, Module
 
 
 def escape(text: str) -> str:

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import quote
 
+from hscourse.course.model import Course, Module
 from hscourse.errors import Diagnostic
 from hscourse.formats.common import (
     Images,
@@ -26,7 +27,6 @@ from hscourse.formats.common import (
     quiz_items,
     xml_text,
 )
-from hscourse.model import Course, Module
 
 
 def _fraction(value: float) -> str:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hscourse.load import Document
-from hscourse.schema import SCHEMAS, field_schemas, resolve, secret_settings
+from hscourse.course.load import Document
+from hscourse.course.schema import SCHEMAS, field_schemas, resolve, secret_settings
 
 Audience = str  # "student" | "instructor"
 AUDIENCES = ("student", "instructor")

@@ -21,13 +21,13 @@ from hscourse.assess.sheets import (
     read_roster,
     sheet_html,
 )
+from hscourse.course.forms import forms_for, key_csv, version_map_csv
+from hscourse.course.model import Course, Module
 from hscourse.errors import ContentError, Diagnostic
-from hscourse.forms import forms_for, key_csv, version_map_csv
-from hscourse.model import Course, Module
 from hscourse.options import Options
 from hscourse.output import Output, read_manifest, sha256
-from hscourse.render import EDITIONS, KEY, READERS, render_edition, render_reader
-from hscourse.workers import Context, Job, Renderer, build_context, worker_count
+from hscourse.render.html import EDITIONS, KEY, READERS, render_edition, render_reader
+from hscourse.render.workers import Context, Job, Renderer, build_context, worker_count
 
 Progress = Callable[[int, int, str], None]
 

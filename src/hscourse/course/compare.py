@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hscourse.model import SECRET_SETTINGS, Course
+from hscourse.course.model import SECRET_SETTINGS, Course
 
 
 def _value(value: Any, key: str = "") -> str:

@@ -20,8 +20,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from hscourse.paths import markdown_fields, markdown_references
-from hscourse.schema import SCHEMAS
+from hscourse.course.paths import markdown_fields, markdown_references
+from hscourse.course.schema import SCHEMAS
 
 MAX_LOCAL_FILE = 8 * 1024 * 1024  # any one file a document may read
 MAX_PIXELS = 40_000_000  # about 6300 x 6300: far above any page's need at 300 dpi

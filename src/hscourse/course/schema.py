@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# Ids become file names: the lookahead refuses names Windows reserves (hscourse.paths).
+# Ids become file names: the lookahead refuses names Windows reserves (hscourse.course.paths).
 ID_PATTERN = r"^(?!(?:con|prn|aux|nul|com[0-9]|lpt[0-9])$)[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 ID_HELP = ("an id of lowercase letters, digits and hyphens (e.g. water-conflict), at most 64, "
            "and not a name Windows reserves (con, prn, aux, nul, com1, lpt1...)")

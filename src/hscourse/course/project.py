@@ -9,17 +9,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hscourse.errors import ContentError, Diagnostic, did_you_mean
-from hscourse.load import Document, load_file
-from hscourse.model import Course, Module
-from hscourse.schema import ID_PATTERN
-from hscourse.validate import (
+from hscourse.course.load import Document, load_file
+from hscourse.course.model import Course, Module
+from hscourse.course.schema import ID_PATTERN
+from hscourse.course.validate import (
     course_id_errors,
     date_errors,
     invalid_paths,
     module_errors,
     schema_errors,
 )
+from hscourse.errors import ContentError, Diagnostic, did_you_mean
 
 COURSE_FILE = "course.yaml"
 MODULE_FILE = "module.yaml"

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Union
 
+from hscourse.course.model import Course
 from hscourse.errors import Diagnostic
-from hscourse.model import Course
 from hscourse.output import Output
 
 if TYPE_CHECKING:
-    from hscourse.leakcheck import Needles
+    from hscourse.render.leakcheck import Needles
 
 Result = Union[bytes, list[Diagnostic]]
 PR_SET_PDEATHSIG = 1
@@ -69,7 +69,7 @@ class Job(NamedTuple):
 def build_context(course: Course, term: Path | None, leak_check: bool) -> Context:
     """The context of a build of course: its folder, date, render limits, and for the leak
     check the needles it searches for."""
-    from hscourse.leakcheck import Needles
+    from hscourse.render.leakcheck import Needles
 
     limits = course.settings.get("render_limits", {})
     return Context(course.root, term, course.settings.get("date"), leak_check,
@@ -98,7 +98,7 @@ def _warm() -> None:
 
 
 def _render_pdf(job: Job, context: Context) -> Result:
-    from hscourse.pdf import RenderError, write_pdf
+    from hscourse.render.pdf import RenderError, write_pdf
 
     try:
         return write_pdf(job.html, context.root, date=context.date, folders=job.folders,
@@ -111,7 +111,7 @@ def _check(job: Job, result: Result, context: Context) -> Result:
     """The leak check of a freshly rendered student PDF: the PDF, or what leaked."""
     if not (job.student and context.leak_check and isinstance(result, bytes)):
         return result
-    from hscourse.leakcheck import find_leaks
+    from hscourse.render.leakcheck import find_leaks
 
     assert context.needles is not None
     leaks = find_leaks(context.needles, {Output(job.path, "student", "pdf", "", ""): result})
@@ -179,7 +179,7 @@ def _bounded(job: Job, context: Context) -> Result:
     import pypdfium2  # noqa: F401
     import weasyprint  # noqa: F401
 
-    import hscourse.leakcheck  # noqa: F401
+    import hscourse.render.leakcheck  # noqa: F401
 
     try:
         with time_limit(context.seconds), _memory_limit(context.memory_mb):

@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from hscourse.schema import ID_PATTERN, SCHEMAS, field_schemas, is_markdown, resolve
+from hscourse.course.schema import ID_PATTERN, SCHEMAS, field_schemas, is_markdown, resolve
 
 WINDOWS_RESERVED = ("con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
                     *(f"lpt{i}" for i in range(10)))

@@ -14,13 +14,13 @@ import random
 from pathlib import Path
 from typing import Any
 
+from hscourse.course.load import Document, load_file
+from hscourse.course.model import Course, Module
+from hscourse.course.paths import term_id_problem
+from hscourse.course.project import load_course, load_module
+from hscourse.course.schema import TERM_SETTINGS
+from hscourse.course.validate import check_item, course_id_errors, date_errors, invalid_paths
 from hscourse.errors import ContentError, Diagnostic, did_you_mean
-from hscourse.load import Document, load_file
-from hscourse.model import Course, Module
-from hscourse.paths import term_id_problem
-from hscourse.project import load_course, load_module
-from hscourse.schema import TERM_SETTINGS
-from hscourse.validate import check_item, course_id_errors, date_errors, invalid_paths
 
 PER_TERM = (*TERM_SETTINGS, "start_date", "section")
 SECTIONS = {"quiz": "quiz items", "discussion": "discussion questions"}

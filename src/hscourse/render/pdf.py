@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from hscourse.assets import MAX_LOCAL_FILE, read_in_folder
+from hscourse.course.assets import MAX_LOCAL_FILE, read_in_folder
 
 MAX_DATA_URL = 512 * 1024
 LINK_SCHEMES = ("http", "https", "mailto")

@@ -14,7 +14,7 @@ import re
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
-from hscourse.schema import field_schemas, resolve
+from hscourse.course.schema import field_schemas, resolve
 
 _FIELD_LINE = re.compile(r"(?P<lead>\s*(?:-\s+)*)(?P<key>[^\s:#'\"{\[][^:#]*?):[ \t]+(?P<value>.*)")
 _FIELD_NAME = re.compile(r"\s*(?:-\s+)*[A-Za-z_][\w-]*:(\s|$)")

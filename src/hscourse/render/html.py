@@ -23,11 +23,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
 from hscourse import __version__
-from hscourse.errors import ContentError, Diagnostic
-from hscourse.fonts import template_fonts
-from hscourse.forms import Form, module_seed
-from hscourse.markdown import render_block, render_inline
-from hscourse.model import (
+from hscourse.course.forms import Form, module_seed
+from hscourse.course.model import (
     AUDIENCES,
     LETTERS,
     Course,
@@ -36,8 +33,11 @@ from hscourse.model import (
     public_settings,
     total_points,
 )
+from hscourse.errors import ContentError, Diagnostic
+from hscourse.render.fonts import template_fonts
+from hscourse.render.markdown import render_block, render_inline
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 def shipped_templates() -> Path:

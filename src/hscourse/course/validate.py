@@ -17,13 +17,13 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from hscourse.assets import image_problem, local_image_paths
+from hscourse.course.assets import image_problem, local_image_paths
+from hscourse.course.load import Document
+from hscourse.course.model import located_strings
+from hscourse.course.paths import reference_errors
+from hscourse.course.schema import SCHEMAS, field_schemas, resolve
 from hscourse.errors import Diagnostic, did_you_mean
-from hscourse.load import Document
-from hscourse.markdown import parse_markdown
-from hscourse.model import located_strings
-from hscourse.paths import reference_errors
-from hscourse.schema import SCHEMAS, field_schemas, resolve
+from hscourse.render.markdown import parse_markdown
 
 TYPE_WORDS = {"string": "text", "boolean": "true or false", "integer": "a whole number",
               "number": "a number", "array": "a list", "object": "a mapping of fields",

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from hscourse import yaml_messages as say
+from hscourse.course import yaml_messages as say
 from hscourse.errors import ContentError, Diagnostic, format_path
 
 MAX_FILE_BYTES = 1 << 20
@@ -344,7 +344,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, lines: list[str],
 
 def _empty_message(display: str) -> str:
     """'The file is empty', with the fields a file of its kind needs when the name says it."""
-    from hscourse.schema import SCHEMAS
+    from hscourse.course.schema import SCHEMAS
 
     kind = {"module.yaml": "module", "course.yaml": "course"}.get(Path(display).name)
     required = SCHEMAS[kind]["required"] if kind else []

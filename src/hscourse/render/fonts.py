@@ -23,9 +23,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from hscourse.course.load import Document
+from hscourse.course.model import Course, located_strings
 from hscourse.errors import ContentError, Diagnostic, format_path
-from hscourse.load import Document
-from hscourse.model import Course, located_strings
 
 
 @dataclass(frozen=True)

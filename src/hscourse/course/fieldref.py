@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from hscourse.schema import COMMON_ITEM, DISCUSSION, ITEM_FIELDS, MODULE, OPTION, READING, resolve
+from hscourse.course.schema import COMMON_ITEM, DISCUSSION, ITEM_FIELDS, MODULE, OPTION, READING, resolve
 
 BEGIN = "<!-- field reference: generated from the schema by `hscourse schema --reference` -->"
 END = "<!-- end of the field reference -->"

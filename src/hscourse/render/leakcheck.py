@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
-from hscourse.assets import local_image_paths
+from hscourse.course.assets import local_image_paths
+from hscourse.course.forms import course_secret
+from hscourse.course.model import Course, all_strings, instructor_only_texts, module_view, public_settings
 from hscourse.errors import Diagnostic, format_path
-from hscourse.forms import course_secret
-from hscourse.markdown import render_block
-from hscourse.model import Course, all_strings, instructor_only_texts, module_view, public_settings
 from hscourse.output import Output
+from hscourse.render.markdown import render_block
 
 MIN_CHARS = 12
 GRAM = 6

@@ -20,8 +20,8 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
+from hscourse.course.model import Course, Module, answer_key, module_view
 from hscourse.csvfile import csv_bytes
-from hscourse.model import Course, Module, answer_key, module_view
 
 LETTERS = string.ascii_uppercase
 

@@ -273,7 +273,7 @@ def render_sheets(course: Any, sheets: list[Any]) -> dict[str, tuple[dict[str, A
     from hscourse.render.pdf import write_pdf
 
     return {s.form: (layout(s), write_pdf(sheet_html(course, s), course.root,
-                                          date=course.settings.get("date")))
+                                          date=course.settings.date))
             for s in sheets}
 
 

@@ -126,7 +126,7 @@ class _Headings(HTMLParser):
 @pytest.mark.parametrize("large_print", [False, True], ids=["regular", "large"])
 def test_every_template_keeps_heading_levels_in_order(root: Path, large_print: bool) -> None:
     course = load_course(root)
-    course.settings["large_print"] = large_print
+    course.settings = course.settings.changed(large_print=large_print)
     for module in course.modules:
         for edition in EDITIONS:
             parser = _Headings()
@@ -178,7 +178,7 @@ def word_heights(pdf: bytes, tmp_path: Path) -> float:
 def test_large_print_sets_student_editions_at_18pt_and_leaves_the_guide(tmp_path: Path) -> None:
     course = load_course(EXAMPLE)
     regular = render_all(course)
-    course.settings["large_print"] = True
+    course.settings = course.settings.changed(large_print=True)
     large = render_all(course)
     by_kind = {o.kind: pdf for o, pdf in regular.items()}
     large_by_kind = {o.kind: pdf for o, pdf in large.items()}
@@ -196,4 +196,4 @@ def test_large_print_is_a_course_setting_checked_by_the_schema(example_course: P
         load_course(example_course)
     assert [d.field for d in caught.value.diagnostics] == ["large_print"]
     course_file.write_text(course_file.read_text().replace('"yes"', "true"))
-    assert load_course(example_course).settings["large_print"] is True
+    assert load_course(example_course).settings.large_print is True

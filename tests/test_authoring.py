@@ -104,7 +104,7 @@ def test_choices_are_read_in_any_case(tmp_path: Path) -> None:
     from hscourse.course.project import load_course
 
     course = load_course(root)
-    assert course.settings["paper"] == "Letter"
+    assert course.settings.paper == "Letter"
     assert course.modules[0].data["quiz"][0]["type"] == "single_choice"
     replace_once(root / "course.yaml", "paper: letter", "paper: letterr")
     result = run(["check", "-p", str(root)])

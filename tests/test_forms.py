@@ -182,7 +182,7 @@ def test_same_inputs_same_bytes_other_seed_other_forms(tmp_path: Path) -> None:
     for entry in first.outputs:
         assert (first.dist / entry.path).read_bytes() == (second.dist / entry.path).read_bytes()
     course = load_resolved(root, term)
-    course.settings["seed"] = "another seed"  # what `build --seed` does, without rendering
+    course.settings = course.settings.changed(seed="another seed")  # what `build --seed` does, without rendering
     other = {o.path: data for o, data in data_files(course).items()}
     assert other["instructor/example-key-A.csv"] != (
         first.dist / "instructor/example-key-A.csv").read_bytes()

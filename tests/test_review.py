@@ -230,7 +230,7 @@ def test_level_suggestions_come_from_the_stem_verbs(verb: str, level: str) -> No
 
 def test_key_position_balance_per_quiz_and_per_form(course_copy: Path) -> None:
     course = load_course(course_copy)
-    course.settings["review"] = {"thresholds": {"key-position-min-items": 4}}
+    course.settings = course.settings.changed(review={"thresholds": {"key-position-min-items": 4}})
     quiz = course.modules[1].data["quiz"]
     for n in range(4):
         quiz.append({"id": f"kp{n}", "type": "single_choice", "prompt": f"Pick {n}?",
@@ -245,7 +245,7 @@ def test_key_position_balance_per_quiz_and_per_form(course_copy: Path) -> None:
         "the quiz: the keys of 5 single-choice items fall on A 4, B 1, C 0; out of balance: A "
         "(4 against about 2), C (0 against about 2): students who notice guess the favoured "
         "letter; move keys so that each letter is the key about equally often")
-    course.settings["versions"] = 2
+    course.settings = course.settings.changed(versions=2)
     forms = {f.message.split(":")[0] for f in review_course(course).findings
              if f.rule == "key-position-balance" and f.file == second}
     assert {"the quiz"} < forms <= {"the quiz", "form A", "form B"}
@@ -326,7 +326,7 @@ def test_course_wide_key_letters_and_longest_keys(course_copy: Path) -> None:
         texts = [o["text"] for o in item["options"]]
         key = next(o["text"] for o in item["options"] if o.get("correct"))
         longest += all(len(key) > len(t) for t in texts if t != key)
-    course.settings["review"] = {"thresholds": {"longest-key-max-share": 0.1}}
+    course.settings = course.settings.changed(review={"thresholds": {"longest-key-max-share": 0.1}})
     [finding] = [f for f in review_course(course).findings
                  if f.rule == "longest-option-correct" and f.file == "course.yaml"]
     assert (finding.line, finding.item) == (9, None)

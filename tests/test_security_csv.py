@@ -30,7 +30,7 @@ def test_an_accepted_answer_formula_is_neutralised_in_every_key(tmp_path: Path) 
     replace_once(root / "modules/example/module.yaml", "ACCEPTED-World Bank",
                  '"' + FORMULA.replace('"', "'") + '"')
     course = load_course(root)
-    course.settings["versions"] = 2
+    course.settings = course.settings.changed(versions=2)
     texts = [export_csv(course)[0].decode("utf-8-sig")]
     texts += [key_csv(form).decode() for form in forms_for(course, course.modules[0])]
     for text in texts:

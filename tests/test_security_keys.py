@@ -52,11 +52,11 @@ def test_with_a_secret_public_values_no_longer_give_the_printed_order(monkeypatc
     course = load_course(REPO)
     public = _orders(course, lambda m: module_seed(course, m))  # what an attacker computes
     assert len(public) >= 3
-    course.settings["secret"] = SECRET
+    course.settings = course.settings.changed(secret=SECRET)
     printed = _orders(course, lambda m: module_seed(course, m))
     guessed = sum(printed[k] == public[k] for k in public)
     assert guessed < len(public) / 2, f"{guessed} of {len(public)} orders predictable"
-    course.settings["secret"] = SECRET.upper()
+    course.settings = course.settings.changed(secret=SECRET.upper())
     assert _orders(course, lambda m: module_seed(course, m)) != printed
 
 
@@ -71,9 +71,9 @@ def test_secret_from_the_environment_keys_the_seed(monkeypatch) -> None:
 def test_forms_differ_with_the_secret(monkeypatch) -> None:
     monkeypatch.delenv(SECRET_ENV, raising=False)
     course = load_course(EXAMPLE)
-    course.settings["versions"] = 3
+    course.settings = course.settings.changed(versions=3)
     plain = [[i["id"] for i in f.module.data["quiz"]] for f in forms_for(course, course.modules[0])]
-    course.settings["secret"] = SECRET
+    course.settings = course.settings.changed(secret=SECRET)
     keyed = [[i["id"] for i in f.module.data["quiz"]] for f in forms_for(course, course.modules[0])]
     assert plain != keyed
 
@@ -100,8 +100,8 @@ def test_check_refuses_matching_and_ordering_with_two_entries(tmp_path: Path, fi
 
 def test_student_export_has_no_ids_seed_or_secret() -> None:
     course = load_course(EXAMPLE)
-    course.settings["secret"] = SECRET
-    course.settings["seed"] = "public-seed-text"
+    course.settings = course.settings.changed(secret=SECRET)
+    course.settings = course.settings.changed(seed="public-seed-text")
     text = json.dumps(course_view(course, "student"))
     assert SECRET not in text and "public-seed-text" not in text
     assert all("id" not in item for m in course_view(course, "student")["modules"]
@@ -133,5 +133,5 @@ def test_init_writes_a_private_secret_that_differs_per_project(tmp_path: Path) -
         result = CliRunner().invoke(main, ["init", str(tmp_path / name)])
         assert result.exit_code == 0, result.output
         course = load_course(tmp_path / name)
-        secrets_seen.append(course.settings["secret"])
+        secrets_seen.append(course.settings.secret)
     assert len(set(secrets_seen)) == 2 and all(len(s) >= 16 for s in secrets_seen)

@@ -36,8 +36,8 @@ def problems(root: Path, term: Path) -> list[str]:
 def test_term_settings_override_the_course_and_say_where() -> None:
     course = load_resolved(EXAMPLE, SPRING)
     assert course.term == "2027-spring"
-    assert course.settings["paper"] == "A4" and course.settings["instructor"] == "Dr. Term"
-    assert course.settings["date"] == "2027-01-11"  # the start date dates the documents
+    assert course.settings.paper == "A4" and course.settings.instructor == "Dr. Term"
+    assert course.settings.date == "2027-01-11"  # the start date dates the documents
     origins = {name: origin for name, _, origin in course.origins}
     assert origins["paper"] == f"{TERM}:5" and origins["code"] == "course.yaml:2"
     assert origins["example.exclude_quiz"] == f"{TERM}:13"

@@ -52,10 +52,7 @@ def prepare(root: Path, term: Path | None, options: Options) -> Course:
     from hscourse.course.resolve import load_resolved
 
     course = load_resolved(root, term)
-    if options.seed is not None:
-        course.settings["seed"] = options.seed
-    if options.large_print:
-        course.settings["large_print"] = True
+    course.set_flags(seed=options.seed, large_print=options.large_print)
     render_checks(course)
     return course
 
@@ -164,7 +161,7 @@ def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
     files.update(data_files(course))
     warnings = warnings_of(course.sources + [m.source for m in course.modules])
     warnings += secret_warnings(course)
-    if course.settings.get("exports"):
+    if course.settings.exports:
         from hscourse.formats.lms import export_outputs
 
         exported, export_warnings = export_outputs(course, options.strict)

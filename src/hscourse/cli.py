@@ -42,6 +42,10 @@ project_option = click.option(
 term_option = click.option(
     "--term", "-t", type=click.Path(dir_okay=False, path_type=Path),
     help="A term: its name (2027-spring) or its file (terms/2027-spring.yaml).")
+seed_option = click.option(
+    "--seed", help="Text that seeds the shuffling of quiz forms (overrides `seed`).")
+large_print_option = click.option(
+    "--large-print", is_flag=True, help="Set student editions in 18 pt large print.")
 
 
 def term_path(project: Path, term: Path | None) -> Path | None:
@@ -118,8 +122,8 @@ class ProgressDisplay:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes for rendering  [default: the number of CPUs]")
 @click.option("--force", is_flag=True, help="Rebuild everything, even unchanged documents.")
-@click.option("--seed", help="Text that seeds the shuffling of quiz forms (overrides `seed`).")
-@click.option("--large-print", is_flag=True, help="Set student editions in 18 pt large print.")
+@seed_option
+@large_print_option
 @click.option("--strict", is_flag=True,
               help="Fail when an LMS export cannot carry an item, instead of warning.")
 @click.option("--no-leak-check", "no_leak_check", is_flag=True,
@@ -228,16 +232,19 @@ def schema(kind: str, reference: bool) -> None:
 @main.command()
 @project_option
 @term_option
+@seed_option
+@large_print_option
 @click.option("--explain", is_flag=True, help="Show which file and line set each setting.")
 @reports_content_errors
-def config(project: Path, term: Path | None, explain: bool) -> None:
-    """Print the resolved settings of the course (and term)."""
-    from hscourse.course.model import SECRET_SETTINGS
+def config(project: Path, term: Path | None, seed: str | None, large_print: bool,
+           explain: bool) -> None:
+    """Print the resolved settings of the course (and term), with the build's flags on top."""
     from hscourse.course.resolve import load_resolved
+    from hscourse.course.settings import explained
 
     course = load_resolved(project, term_path(project, term))
-    rows = [(name, "(hidden)" if name in SECRET_SETTINGS else value, origin)
-            for name, value, origin in course.origins]
+    course.set_flags(seed=seed, large_print=large_print)
+    rows = explained(course.settings, course.origins)
     width = max(len(name) for name, _, _ in rows)
     for name, value, origin in rows:
         line = f"{name:<{width}}  {value}"

@@ -119,7 +119,7 @@ class Grading:
 def printed_forms(course: Course, module: Module) -> list[Form]:
     """The forms the build printed for a module: its versions, or the one unshuffled quiz
     (whose matching and ordering choices are shuffled with the module's seed)."""
-    if int(course.settings.get("versions", 1)) > 1:
+    if course.settings.versions > 1:
         return forms_for(course, module)
     return [Form("", module, module_seed(course, module))]
 
@@ -147,7 +147,7 @@ def quiz_forms(course: Course, quiz: str, seed: str | None = None) -> QuizForms:
         raise ContentError([Diagnostic("course.yaml", 0, 0, "", f"no quiz {quiz!r} in this "
                                        f"course{did_you_mean(quiz, known)}")])
     if seed is not None:  # --seed, as the build that printed the forms was given it
-        course.settings["seed"] = seed
+        course.set_flags(seed=seed)
     items = module_view(module, "instructor", module_seed(course, module)).get("quiz", [])
     by_id = {item["id"]: item for item in module.data.get("quiz", [])}
     forms: dict[str, list[Question]] = {}

@@ -256,7 +256,7 @@ def _render_pdfs(course: Course, jobs: dict[str, str], workers: int | None) -> d
     """PDFs from HTML, with the restricted fetcher of the build (in parallel when many)."""
     from hscourse.render.pdf import write_pdf
 
-    date = course.settings.get("date")
+    date = course.settings.date
     if len(jobs) < 4:
         return {name: write_pdf(html, course.root, date=date) for name, html in jobs.items()}
     from hscourse.render.workers import Job, Renderer, build_context, worker_count
@@ -285,7 +285,7 @@ def grade_files(course: Course, grading: Grading, options: GradeOptions
     files = {"scores.csv": scores_csv(grading, max_points),
              "gradebook-moodle.csv": moodle_csv(grading.students, title),
              "gradebook-canvas.csv": canvas_csv(grading.students, title, max_points,
-                                                str(course.settings.get("section", ""))),
+                                                course.settings.section),
              "unmatched-answers.csv": unmatched_csv(grading),
              "item-analysis.json": (json.dumps(analysis, indent=2, ensure_ascii=False)
                                     + "\n").encode("utf-8")}

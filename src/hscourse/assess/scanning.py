@@ -409,7 +409,7 @@ def scan(course: Course, quiz: str, paths: Iterable[Path], output: Path,
     review = output.with_name("scan-review.pdf")
     decided = output.with_name("scan-decisions.csv")
     pdf = write_pdf(review_html(course, quiz, outcome.pending), course.root,
-                    date=course.settings.get("date"))
+                    date=course.settings.date)
     write_private(decided, decisions_csv(outcome.pending, decisions))
     write_private(review, pdf)
     return ScanReport(outcome, [review, decided])

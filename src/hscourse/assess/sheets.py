@@ -27,7 +27,6 @@ from hscourse.errors import ContentError, Diagnostic
 PAPER_POINTS = {"A4": (595.28, 841.89), "Letter": (612.0, 792.0)}
 OPTION_LETTERS = string.ascii_uppercase[:8]  # A-H: the most options a row carries
 BUBBLE_TYPES = ("single_choice", "multiple_answer", "true_false")
-DEFAULT_ID_DIGITS = 8
 QR_FORMAT = 1  # bumped when the QR payload changes
 
 MARKER_R = 10.0
@@ -94,7 +93,7 @@ class Sheet:
 
 
 def id_digits(course: Course) -> int:
-    return int(course.settings.get("answer_sheet", {}).get("id_digits", DEFAULT_ID_DIGITS))
+    return course.settings.answer_sheet.id_digits
 
 
 def quiz_sheets(course: Course, module: Module) -> list[Sheet]:
@@ -104,12 +103,12 @@ def quiz_sheets(course: Course, module: Module) -> list[Sheet]:
     is printed unshuffled, and so is its sheet."""
     def sheet(form: str, printed: Module, seed: str) -> Sheet:
         return Sheet(form=form, questions=tuple(quiz_questions(printed, seed)),
-                     course=str(course.settings["code"]),
-                     term=str(course.settings.get("term", "")), quiz=module.id,
+                     course=course.settings.code,
+                     term=course.settings.term, quiz=module.id,
                      title=str(module.data.get("title", module.id)),
-                     paper=str(course.settings.get("paper", "A4")), id_digits=id_digits(course))
+                     paper=course.settings.paper, id_digits=id_digits(course))
 
-    if int(course.settings.get("versions", 1)) < 2:
+    if course.settings.versions < 2:
         return [sheet("", module, module_seed(course, module))]
     return [sheet(form.letter, form.module, form.seed) for form in forms_for(course, module)]
 
@@ -118,7 +117,7 @@ def sheets_for_quiz(course: Course, quiz: str, seed: str | None = None) -> list[
     """The sheets of one quiz (a module id) as the build printed them (with --seed when the
     build was given one)."""
     if seed is not None:
-        course.settings["seed"] = seed
+        course.set_flags(seed=seed)
     return quiz_sheets(course, course.module(quiz))
 
 
@@ -265,7 +264,7 @@ def class_html(course: Course, sheets: list[Sheet], roster: list[dict[str, str]]
 
 def read_roster(course: Course) -> list[dict[str, str]] | None:
     """The course's `roster` CSV (student_id, name) in file order, or None without one."""
-    name = course.settings.get("roster")
+    name = course.settings.roster
     if not name:
         return None
     path = course.root / name

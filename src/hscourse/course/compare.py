@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from hscourse.course.model import SECRET_SETTINGS, Course
+from hscourse.course.model import Course
+from hscourse.course.settings import SECRET_SETTINGS
 
 
 def _value(value: Any, key: str = "") -> str:
     if key in SECRET_SETTINGS and value != "-":
         return "(hidden)"
+    if value in ("", None, []):
+        return "-"
     return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
@@ -27,22 +30,28 @@ def _module_lines(a: Course, b: Course, module_id: str) -> list[str]:
     for key in ("week", "date"):
         if when[0].get(key) != when[1].get(key):
             lines.append(f"{module_id}: {key} {when[0].get(key, '-')} -> {when[1].get(key, '-')}")
-    for section, word in (("discussion", "discussion question"), ("quiz", "quiz item")):
+    for section, word in (("readings", "reading"), ("discussion", "discussion question"),
+                          ("quiz", "quiz item")):
         left, right = _items(a, module_id, section), _items(b, module_id, section)
         lines += [f"{module_id}: {word} {i} only in the first" for i in left if i not in right]
         lines += [f"{module_id}: {word} {i} only in the second" for i in right if i not in left]
-        if section == "quiz":
-            lines += [f"{module_id}: {i} points {left[i]['points']:g} -> {right[i]['points']:g}"
-                      for i in left if i in right and left[i]["points"] != right[i]["points"]]
+        for i in (i for i in left if i in right):
+            if section == "quiz" and left[i]["points"] != right[i]["points"]:
+                lines.append(f"{module_id}: {i} points {left[i]['points']:g} -> "
+                             f"{right[i]['points']:g}")
+            fields = sorted(k for k in set(left[i]) | set(right[i])
+                            if k != "points" and left[i].get(k) != right[i].get(k))
+            if fields:
+                lines.append(f"{module_id}: {word} {i} differs in {', '.join(fields)}")
     return lines
 
 
 def differences(a: Course, b: Course) -> list[str]:
     """One line per difference in settings, modules and their order, items, points, dates."""
-    lines = [f"{key}: {_value(a.settings.get(key, '-'), key)} -> "
-             f"{_value(b.settings.get(key, '-'), key)}"
-             for key in sorted(set(a.settings) | set(b.settings))
-             if key != "modules" and a.settings.get(key) != b.settings.get(key)]
+    left, right = a.settings.values(), b.settings.values()
+    lines = [f"{key}: {_value(left.get(key, '-'), key)} -> {_value(right.get(key, '-'), key)}"
+             for key in sorted(set(left) | set(right))
+             if key != "modules" and left.get(key) != right.get(key)]
     order_a, order_b = [m.id for m in a.modules], [m.id for m in b.modules]
     lines += [f"module {m} only in the first" for m in order_a if m not in order_b]
     lines += [f"module {m} only in the second" for m in order_b if m not in order_a]

@@ -8,7 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from hscourse.course.schema import COMMON_ITEM, DISCUSSION, ITEM_FIELDS, MODULE, OPTION, READING, resolve
+from hscourse.course.schema import (
+    COMMON_ITEM,
+    COURSE,
+    DISCUSSION,
+    ITEM_FIELDS,
+    MODULE,
+    OPTION,
+    READING,
+    resolve,
+)
 
 BEGIN = "<!-- field reference: generated from the schema by `hscourse schema --reference` -->"
 END = "<!-- end of the field reference -->"
@@ -31,8 +40,10 @@ def _kind(schema: dict[str, Any]) -> str:
 
 def _description(schema: dict[str, Any]) -> str:
     text = schema.get("description", "").replace(" (Markdown)", "").replace(" Instructor only.", "")
-    if "default" in schema and schema["default"] != []:
-        text += f" Default: `{schema['default']}`."
+    default = schema.get("default")
+    if default not in (None, [], ""):
+        shown = str(default).lower() if isinstance(default, bool) else default
+        text += f" Default: `{shown}`."
     return text.replace("|", "\\|")
 
 
@@ -42,15 +53,24 @@ def _table(title: str, properties: dict[str, Any], required: tuple[str, ...] | l
     yield ""
     yield "| field | kind | required | who sees it | what it is |"
     yield "| --- | --- | --- | --- | --- |"
-    for name, schema in properties.items():
-        audience = "instructor" if schema.get("x-instructor-only") else "everyone"
-        yield (f"| `{name}` | {_kind(schema)} | {'yes' if name in required else ''} | "
-               f"{audience} | {_description(schema)} |")
+    yield from _rows(properties, required)
     yield ""
 
 
+def _rows(properties: dict[str, Any], required: tuple[str, ...] | list[str], prefix: str = ""
+          ) -> Iterator[str]:
+    """One row per field; a mapping's own fields follow it as `name.field`."""
+    for name, schema in properties.items():
+        audience = ("never shown" if schema.get("x-secret") else
+                    "instructor" if schema.get("x-instructor-only") else "everyone")
+        yield (f"| `{prefix}{name}` | {_kind(schema)} | {'yes' if name in required else ''} | "
+               f"{audience} | {_description(schema)} |")
+        if schema.get("type") == "object" and "properties" in schema:
+            yield from _rows(schema["properties"], schema["required"], f"{prefix}{name}.")
+
+
 def field_reference() -> str:
-    """Every field of a module file, in Markdown tables."""
+    """Every field of a module file, and every course setting, in Markdown tables."""
     objective = resolve(MODULE["properties"]["objectives"]["items"], {})
     lines = [BEGIN, ""]
     lines += _table("Module", MODULE["properties"], MODULE["required"])
@@ -64,5 +84,7 @@ def field_reference() -> str:
         article = "An" if kind[0] in "aeiou" else "A"
         lines += _table(f"{article} `{kind}` item also has", fields, required)
     lines += _table("An option", OPTION["properties"], OPTION["required"])
+    lines += _table("Course settings: course.yaml (a term may set any of them but `code` and "
+                    "`modules`)", COURSE["properties"], COURSE["required"])
     lines.append(END)
     return "\n".join(lines) + "\n"

@@ -41,14 +41,14 @@ SECRET_ENV = "HSCOURSE_SECRET"
 def course_secret(course: Course) -> str | None:
     """The private text mixed into every shuffle: the course's or term's `secret`, else the
     HSCOURSE_SECRET environment variable; None when there is neither."""
-    return course.settings.get("secret") or os.environ.get(SECRET_ENV) or None
+    return course.settings.secret or os.environ.get(SECRET_ENV) or None
 
 
 def base_seed(course: Course, override: str | None = None) -> str:
     """The seed all forms derive from: --seed, the course's `seed`, or course code and term;
     keyed with the course secret when there is one."""
     public = override if override is not None else str(
-        course.settings.get("seed", f"{course.settings['code']}|{course.term or ''}"))
+        course.settings.seed or f"{course.settings.code}|{course.term or ''}")
     secret = course_secret(course)
     if secret is None:
         return public
@@ -62,7 +62,7 @@ def module_seed(course: Course, module: Module, override: str | None = None) -> 
 
 def shuffles(course: Course) -> bool:
     """Whether anything printed for students depends on the seed (forms, matching, ordering)."""
-    return int(course.settings.get("versions", 1)) > 1 or any(
+    return course.settings.versions > 1 or any(
         item["type"] in ("matching", "ordering")
         for module in course.modules for item in module.data.get("quiz", []))
 
@@ -126,7 +126,7 @@ def make_form(module: Module, letter: str, seed: str,
 
 def forms_for(course: Course, module: Module) -> list[Form]:
     seed = module_seed(course, module)
-    count = int(course.settings.get("versions", 1))
+    count = course.settings.versions
     pools = course.version_pools.get(module.id, [])
     return [make_form(module, LETTERS[i], seed, pools) for i in range(count)]
 

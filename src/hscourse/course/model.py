@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from hscourse.course.load import Document
-from hscourse.course.schema import SCHEMAS, field_schemas, resolve, secret_settings
+from hscourse.course.schema import SCHEMAS, field_schemas, resolve
+from hscourse.course.settings import Settings, with_flags
 
 Audience = str  # "student" | "instructor"
 AUDIENCES = ("student", "instructor")
@@ -41,7 +42,7 @@ class Course:
     """A validated course: its settings (course.yaml) and its modules in teaching order."""
 
     root: Path
-    settings: dict[str, Any]
+    settings: Settings
     modules: list[Module]
     sources: list[Document] = field(default_factory=list)
     term: str | None = None
@@ -52,6 +53,10 @@ class Course:
 
     def module(self, module_id: str) -> Module:
         return next(m for m in self.modules if m.id == module_id)
+
+    def set_flags(self, **flags: Any) -> None:
+        """Command-line flags (`--seed`, `--large-print`) on top of the resolved settings."""
+        self.settings, self.origins = with_flags(self.settings, self.origins, **flags)
 
 
 def _strip(value: Any, schema: dict[str, Any]) -> Any:
@@ -116,15 +121,6 @@ def secret_texts(module: Module) -> set[str]:
     """
     shown = "\n".join(" ".join(s.split()) for s in all_strings(module_view(module, "student", "")))
     return {t for t in instructor_only_texts(module.data) if " ".join(t.split()) not in shown}
-
-
-SECRET_SETTINGS = secret_settings(SCHEMAS["course"])
-HIDDEN_SETTINGS = SECRET_SETTINGS | {"seed"}
-
-
-def public_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """The settings anything printed or exported may show: no secret, no seed."""
-    return {k: v for k, v in settings.items() if k not in HIDDEN_SETTINGS}
 
 
 def seeded_order(n: int, *seed_parts: object) -> list[int]:

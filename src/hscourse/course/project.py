@@ -12,6 +12,7 @@ from pathlib import Path
 from hscourse.course.load import Document, load_file
 from hscourse.course.model import Course, Module
 from hscourse.course.schema import ID_PATTERN
+from hscourse.course.settings import Settings
 from hscourse.course.validate import (
     course_id_errors,
     date_errors,
@@ -96,7 +97,7 @@ def load_course(root: Path) -> Course:
         raise ContentError(problems)
     origins = [(key, ", ".join(v) if isinstance(v, list) else str(v),
                 f"{course.file}:{course.where((key,))[0]}") for key, v in course.data.items()]
-    return Course(root, course.data, modules, [course] + [m.source for m in modules],
+    return Course(root, Settings.from_values(course.data), modules, [course] + [m.source for m in modules],
                   origins=origins)
 
 
@@ -106,7 +107,7 @@ def check_unlisted(course: Course) -> list[str]:
     unlisted = [m for m in available_modules(course.root) if m not in listed]
     problems: list[Diagnostic] = []
     modules = [load_module(course.root, course.sources[0], ("modules",), m, problems,
-                           bool(course.settings.get("allow_hard_links")))
+                           course.settings.allow_hard_links)
                for m in unlisted]
     problems.extend(course_id_errors([(m.source, m.data) for m in course.modules + modules
                                       if m is not None]))

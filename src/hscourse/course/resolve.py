@@ -16,9 +16,11 @@ from typing import Any
 
 from hscourse.course.load import Document, load_file
 from hscourse.course.model import Course, Module
+from hscourse.course.patch import apply_patches
 from hscourse.course.paths import term_id_problem
 from hscourse.course.project import load_course, load_module
 from hscourse.course.schema import TERM_SETTINGS
+from hscourse.course.settings import Settings
 from hscourse.course.validate import check_item, course_id_errors, date_errors, invalid_paths
 from hscourse.errors import ContentError, Diagnostic, did_you_mean
 
@@ -35,13 +37,26 @@ def term_folder(term_file: Path) -> Path:
     return term_file.with_suffix("")
 
 
+def rescaled(item: dict[str, Any], points: float) -> str:
+    """Rescale an essay's rubric to its new points; the warning that says exactly how."""
+    scale = points / item["points"]
+    steps = []
+    for criterion in item["rubric"]:
+        new = round(criterion["points"] * scale, 2)
+        steps.append(f"{criterion['points']:g} -> {new:g}")
+        criterion["points"] = new
+    return (f"essay {item['id']!r} goes from {item['points']:g} to {points:g} points, so its "
+            f"rubric was rescaled ({', '.join(steps)}); to set the rubric yourself, restate "
+            f"it under patch: {item['id']}: rubric:")
+
+
 def _origin(doc: Document, path: tuple[object, ...]) -> str:
     return f"{doc.file}:{doc.where(path)[0]}"
 
 
-def _settings(course: Course, term: Document) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
+def _settings(course: Course, term: Document) -> tuple[Settings, list[tuple[str, str, str]]]:
     """The course settings with the term's on top, each with the file and line that set it."""
-    settings = dict(course.settings)
+    settings = course.settings.values()
     origins = {name: (value, origin) for name, value, origin in course.origins}
     for key in PER_TERM:
         if key in term.data:
@@ -53,7 +68,8 @@ def _settings(course: Course, term: Document) -> tuple[dict[str, Any], list[tupl
     if "schedule" in term.data:
         order = ", ".join(entry["module"] for entry in term.data["schedule"])
         origins["modules"] = (order, _origin(term, ("schedule",)))
-    return settings, [(name, value, origin) for name, (value, origin) in origins.items()]
+    return Settings.from_values(settings), [(name, value, origin)
+                                            for name, (value, origin) in origins.items()]
 
 
 class _Resolver:
@@ -67,7 +83,7 @@ class _Resolver:
         self.origins: list[tuple[str, str, str]] = []
         self.extra_docs: list[tuple[Document, dict[str, Any]]] = []
         self.version_pools: dict[str, list[dict[str, Any]]] = {}
-        self.settings: dict[str, Any] = dict(course.settings)
+        self.settings = course.settings
         display = self.file.relative_to(self.root).as_posix() if self.file.is_relative_to(
             self.root) else str(term_file)
         try:
@@ -100,7 +116,7 @@ class _Resolver:
                 continue
             module = loaded.get(module_id) or load_module(
                 self.root, self.doc, ("schedule", i, "module"), module_id, self.problems,
-                bool(self.settings.get("allow_hard_links")))
+                self.settings.allow_hard_links)
             if module is not None:
                 out.append(module)
         return out
@@ -155,10 +171,9 @@ class _Resolver:
                                   f"{did_you_mean(item_id, items)}", key=True)
                 continue
             item = items[item_id]
-            if item["type"] == "essay":
-                scale = points / item["points"]
-                for criterion in item["rubric"]:
-                    criterion["points"] = round(criterion["points"] * scale, 2)
+            restated = "rubric" in changes.get("patch", {}).get(item_id, {})
+            if item["type"] == "essay" and not restated and points != item["points"]:
+                self.doc.warn(where, rescaled(item, points))
             item["points"] = points
             self.origins.append((f"{module_id}.points.{item_id}", f"{points:g}",
                                  _origin(self.doc, where)))
@@ -178,7 +193,7 @@ class _Resolver:
                 self.origins.append((f"{module_id}.pools.{tag}", f"{draw} per form",
                                      _origin(self.doc, ("modules", module_id, "pools", i))))
                 continue
-            seed = hashlib.sha256(f"{self.course.settings['code']}|{term_id(self.file)}|"
+            seed = hashlib.sha256(f"{self.course.settings.code}|{term_id(self.file)}|"
                                   f"{module_id}|{tag}".encode()).hexdigest()
             chosen = set(random.Random(seed).sample(members, draw))
             data["quiz"] = [item for item in data["quiz"]
@@ -195,7 +210,13 @@ class _Resolver:
             self.overlay(module.id, data, index, name)
         self.select(module.id, data, changes)
         self.points(module.id, data, changes)
-        self.pools(module.id, data, changes, int(self.settings.get("versions", 1)))
+        if "patch" in changes:
+            problems, origins = apply_patches(module.id, data, changes["patch"], self.doc,
+                                              self.root / module.folder,
+                                              self.settings.allow_hard_links)
+            self.problems += problems
+            self.origins += origins
+        self.pools(module.id, data, changes, self.settings.versions)
         if "title" in changes:
             data["title"] = changes["title"]
             self.origins.append((f"{module.id}.title", changes["title"],

@@ -211,19 +211,19 @@ MODULE = obj({
 COURSE = obj({
     "title": text("The course title."),
     "code": text("The course code, e.g. 'HSC 210'."),
-    "institution": text("The institution."),
-    "instructor": text("The instructor's name."),
-    "term": text("The term's name, e.g. 'Spring 2027'."),
+    "institution": text("The institution.", default=""),
+    "instructor": text("The instructor's name.", default=""),
+    "term": text("The term's name, e.g. 'Spring 2027'.", default=""),
     "language": LANG,
     "paper": {"enum": ["A4", "Letter"], "description": "Paper size."},
-    "large_print": {"type": "boolean",
+    "large_print": {"type": "boolean", "default": False,
                     "description": "Set student editions in 18 pt large print (accommodations)."},
     "date": text("The document date printed on every edition and stored in the PDFs, "
                  "as YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$",
                  **{"x-expected": "a date written YYYY-MM-DD, in quotes"}),
     "modules": listing(ident("A module id (a folder under modules/)."),
                        "The modules, in teaching order."),
-    "versions": {"type": "integer", "minimum": 1, "maximum": 26,
+    "versions": {"type": "integer", "minimum": 1, "maximum": 26, "default": 1,
                  "description": "How many quiz forms (A, B, C...) to print per module, each "
                                 "shuffled, with its own answer key."},
     "seed": text("Text that seeds the shuffling of quiz forms; change it for new forms."),
@@ -236,17 +236,17 @@ COURSE = obj({
                       ".css file in the course's templates/ folder (or the term's).",
                       pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*\.css$",
                       **{"x-expected": "the name of a .css file in templates/, e.g. extra.css"}),
-    "allow_hard_links": {"type": "boolean",
+    "allow_hard_links": {"type": "boolean", "default": False,
                          "description": "Allow images with more than one hard link (refused "
                                         "by default: a hard link can bring in a file from "
                                         "outside the course)."},
     "render_limits": obj({
-        "seconds": {"type": "number", "exclusiveMinimum": 0,
-                    "description": "Longest a document may take to render (default 120)."},
-        "memory_mb": {"type": "integer", "minimum": 64,
-                      "description": "Memory a render may use, in MB (default 1536)."},
+        "seconds": {"type": "number", "exclusiveMinimum": 0, "default": 120,
+                    "description": "Longest a document may take to render, in seconds."},
+        "memory_mb": {"type": "integer", "minimum": 64, "default": 1536,
+                      "description": "Memory a render may use, in MB."},
     }, (), "Bounds on each document's render, so that no content can hang a build."),
-    "reader": {"type": "boolean",
+    "reader": {"type": "boolean", "default": False,
                "description": "Also build a course reader per audience: one PDF with a cover, "
                               "a table of contents and every module."},
     "review": {"anyOf": [{"type": "boolean"}, obj({
@@ -262,19 +262,19 @@ COURSE = obj({
     }, (), "Item review settings.")],
         "description": "Item review: true writes the review PDF on every build; a mapping "
                        "sets rules and thresholds.",
-        "x-expected": "true, false, or a mapping with pdf, ignore, thresholds"},
-    "answer_sheets": {"type": "boolean",
+        "x-expected": "true, false, or a mapping with pdf, ignore, thresholds",
+        "default": False},
+    "answer_sheets": {"type": "boolean", "default": False,
                       "description": "Also build a bubble answer sheet per quiz form, with its "
                                      "layout, into student/answer-sheets/ (read back by "
                                      "`hscourse scan`; see docs/scanning.md)."},
     "answer_sheet": obj({
-        "id_digits": {"type": "integer", "minimum": 1, "maximum": 16,
-                      "description": "Digits in a student ID (columns of the ID grid); "
-                                     "default 8."},
+        "id_digits": {"type": "integer", "minimum": 1, "maximum": 16, "default": 8,
+                      "description": "Digits in a student ID (columns of the ID grid)."},
     }, (), "Answer sheet settings."),
     "roster": text("A CSV file (relative to the course folder) with the columns student_id "
                    "and name: personalised answer sheets, and the names `scan` writes."),
-    "exports": {"type": "array", "uniqueItems": True, "description":
+    "exports": {"type": "array", "uniqueItems": True, "default": [], "description":
                 "Question banks `build` also writes into dist/lms/: moodle (Moodle XML), gift, "
                 "qti (Canvas QTI 1.2 zip), csv (the answer key).",
                 "items": {"enum": ["moodle", "gift", "qti", "csv"],
@@ -292,6 +292,13 @@ MODULE_CHANGES = obj({
     "exclude_discussion": {**IDS, "description": "Leave out these discussion questions."},
     "points": {"type": "object", "description": "New points per quiz item id.",
                "propertyNames": {"pattern": ID_PATTERN}, "additionalProperties": POINTS},
+    "patch": {"type": "object", "propertyNames": {"pattern": ID_PATTERN},
+              "additionalProperties": {"type": "object", "minProperties": 1,
+                                       "description": "The fields to change, each with its new "
+                                                      "value; options by letter, e.g. "
+                                                      "{B: {text: ...}}."},
+              "description": "Changes to existing quiz items, discussion questions or "
+                             "readings, by id (see docs/module-format.md, Terms)."},
     "add": listing(text("A YAML file in the term's folder, with readings, discussion and quiz "
                         "entries in the module format."), "Your own additions."),
     "pools": listing(obj({"tag": ident("Items carrying this tag form the pool."),
@@ -307,7 +314,7 @@ TERM_SETTINGS = {key: COURSE["properties"][key] for key in COURSE["properties"]
 TERM = obj({
     **TERM_SETTINGS,
     "start_date": DATE,
-    "section": text("The section, e.g. '02'."),
+    "section": text("The section, e.g. '02'.", default=""),
     "schedule": listing(obj({"module": ident("A module id."),
                              "week": {"type": "integer", "minimum": 1,
                                       "description": "The teaching week."},

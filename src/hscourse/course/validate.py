@@ -269,6 +269,16 @@ def invalid_paths(doc: Document, kind: str) -> tuple[list[Diagnostic], frozenset
     return diagnostics, frozenset(paths)
 
 
+def data_errors(data: Any, kind: str, doc: Document
+                ) -> Iterator[tuple[tuple[object, ...], Diagnostic]]:
+    """Schema problems of data that is no longer the file as written (a module with a term's
+    patches applied), each with its path in data; doc words and places them."""
+    fold_enums(data, SCHEMAS[kind])
+    for error in _validator(kind).iter_errors(data):
+        for diagnostic in _messages(error, doc):
+            yield tuple(error.absolute_path), diagnostic
+
+
 def course_id_errors(modules: list[tuple[Document, dict[str, Any]]]) -> list[Diagnostic]:
     """Quiz and discussion ids must be unique across the whole course."""
     seen: dict[str, tuple[Document, tuple[object, ...]]] = {}

@@ -150,9 +150,9 @@ def grader_info_markdown(item: Item) -> str:
 def category_path(course: Course, module_title: str) -> list[str]:
     """The category levels of a module: course, term, module."""
     settings = course.settings
-    levels = [f"{settings['code']} {settings['title']}"]
-    if settings.get("term"):
-        levels.append(settings["term"])
+    levels = [f"{settings.code} {settings.title}"]
+    if settings.term:
+        levels.append(settings.term)
     return levels + [module_title]
 
 

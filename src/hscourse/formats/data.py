@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from hscourse.course.forms import module_seed
-from hscourse.course.model import Course, module_view, public_settings
+from hscourse.course.model import Course, module_view
 
 
 def _module(course: Course, module: Any, audience: str) -> dict[str, Any]:
@@ -21,5 +21,5 @@ def _module(course: Course, module: Any, audience: str) -> dict[str, Any]:
 
 
 def course_view(course: Course, audience: str) -> dict[str, Any]:
-    settings = course.settings if audience == "instructor" else public_settings(course.settings)
+    settings = course.settings.values() if audience == "instructor" else course.settings.public()
     return {"course": settings, "modules": [_module(course, m, audience) for m in course.modules]}

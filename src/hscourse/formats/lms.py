@@ -31,7 +31,7 @@ FOLDER = "lms"
 
 def file_name(course: Course, fmt: str) -> str:
     """The export's path inside dist/, e.g. lms/hsc-210-moodle.xml."""
-    slug = re.sub(r"[^a-z0-9]+", "-", course.settings["code"].lower()).strip("-") or "course"
+    slug = re.sub(r"[^a-z0-9]+", "-", course.settings.code.lower()).strip("-") or "course"
     return f"{FOLDER}/{slug}-{EXPORTERS[fmt][0]}"
 
 
@@ -57,7 +57,7 @@ def export_outputs(course: Course, strict: bool = False
     """The course's `exports:` as manifest entries with their bytes (for the build)."""
     outputs: dict[Output, bytes] = {}
     warnings: list[Diagnostic] = []
-    for fmt in dict.fromkeys(course.settings.get("exports", [])):
+    for fmt in dict.fromkeys(course.settings.exports):
         data, found = export_one(course, fmt, strict)
         path = file_name(course, fmt)
         outputs[Output(path, "instructor", f"lms-{fmt}", "", sha256(data))] = data

@@ -209,7 +209,7 @@ def _manifest(course: Course, resources: list[tuple[str, str]],
         return f"{{{CP_NS}}}{tag}"
 
     manifest = ET.Element(cp("manifest"), identifier="hsc-" + "".join(
-        c if c.isalnum() else "-" for c in course.settings["code"].lower()))
+        c if c.isalnum() else "-" for c in course.settings.code.lower()))
     metadata = ET.SubElement(manifest, cp("metadata"))
     ET.SubElement(metadata, cp("schema")).text = "IMS Content"
     ET.SubElement(metadata, cp("schemaversion")).text = "1.1.3"
@@ -258,4 +258,4 @@ def qti_files(course: Course, strict: bool = False) -> tuple[dict[str, bytes], l
 def export_qti(course: Course, strict: bool = False) -> tuple[bytes, list[Diagnostic]]:
     """The QTI package as zip bytes (the same course always gives the same bytes)."""
     files, found = qti_files(course, strict)
-    return zip_bytes(files, source_date_epoch(course.settings.get("date"))), found
+    return zip_bytes(files, source_date_epoch(course.settings.date)), found

@@ -62,7 +62,7 @@ def module_documents(course: Course, module: Module) -> Iterable[Document]:
     """Every PDF of one module: handout, guide, and the quiz (or its forms and their keys)."""
     source = module.source.file
     folders = (f"modules/{module.id}", *asset_folders(course))
-    versions = int(course.settings.get("versions", 1)) if module.data.get("quiz") else 0
+    versions = course.settings.versions if module.data.get("quiz") else 0
     for edition in EDITIONS:
         if edition.kind == "quiz" and versions != 1:
             continue
@@ -84,7 +84,7 @@ def module_documents(course: Course, module: Module) -> Iterable[Document]:
 
 def answer_sheets(course: Course, module: Module) -> list[Sheet]:
     """The bubble sheets of a module's quiz forms, when the course asks for them."""
-    if not course.settings.get("answer_sheets") or not module.data.get("quiz"):
+    if not course.settings.answer_sheets or not module.data.get("quiz"):
         return []
     return quiz_sheets(course, module)
 
@@ -109,7 +109,7 @@ def responses_templates(course: Course, module: Module) -> dict[Output, bytes]:
     if not questions:
         return {}
     letters: list[str | None]
-    if int(course.settings.get("versions", 1)) < 2:
+    if course.settings.versions < 2:
         path, letters = f"instructor/{module.id}-responses-template.csv", [None]
     else:
         forms = forms_for(course, module)
@@ -130,7 +130,7 @@ def data_files(course: Course) -> dict[Output, bytes]:
     files = sheet_layouts(course)
     for module in course.modules:
         files.update(responses_templates(course, module))
-    if int(course.settings.get("versions", 1)) < 2:
+    if course.settings.versions < 2:
         return files
     for module in course.modules:
         if not module.data.get("quiz"):
@@ -167,7 +167,7 @@ def documents(course: Course, personalised: bool = False) -> list[Document]:
     docs = [d for m in course.modules for d in module_documents(course, m)]
     if personalised:
         docs += class_sheets(course)
-    if course.settings.get("reader"):
+    if course.settings.reader:
         folders = (*(f"modules/{m.id}" for m in course.modules), *asset_folders(course))
         docs += [Document(_entry(e.path(None), e.audience, "reader", None),
                           render_reader(course, e), "course.yaml", folders) for e in READERS]
@@ -245,7 +245,7 @@ def render_all(course: Course, options: Options | None = None, term: Path | None
     """Every PDF of the course, rendered in memory (nothing is read from or written to dist/)."""
     options = options or Options()
     if options.seed is not None:
-        course.settings["seed"] = options.seed
+        course.set_flags(seed=options.seed)
     docs = documents(course)
     context = build_context(course, term, options.leak_check)
     with Renderer(worker_count(options.jobs)) as renderer:

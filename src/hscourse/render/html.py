@@ -30,7 +30,6 @@ from hscourse.course.model import (
     Course,
     Module,
     module_view,
-    public_settings,
     total_points,
 )
 from hscourse.errors import ContentError, Diagnostic
@@ -213,8 +212,8 @@ def schedule_line(entry: dict[str, Any]) -> str:
 
 def context_extras(course: Course) -> dict[str, Any]:
     """Values every template may use besides the course and module."""
-    return {"course": public_settings(course.settings), "generator": f"hscourse {__version__}",
+    return {"course": course.settings.public(), "generator": f"hscourse {__version__}",
             "term_folder": f"terms/{course.term}" if course.term else "",
-            "document_date": course.settings.get("date", ""),
-            "large_print": bool(course.settings.get("large_print", False)),
+            "document_date": course.settings.date or "",
+            "large_print": course.settings.large_print,
             "fonts": template_fonts()}

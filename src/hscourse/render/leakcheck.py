@@ -31,7 +31,7 @@ from typing import Any
 
 from hscourse.course.assets import local_image_paths
 from hscourse.course.forms import course_secret
-from hscourse.course.model import Course, all_strings, instructor_only_texts, module_view, public_settings
+from hscourse.course.model import Course, all_strings, instructor_only_texts, module_view
 from hscourse.errors import Diagnostic, format_path
 from hscourse.output import Output
 from hscourse.render.markdown import render_block
@@ -116,7 +116,7 @@ class Needles:
 
     def __init__(self, course: Course):
         visible: set[Words] = set()
-        for text in all_strings(public_settings(course.settings)):
+        for text in all_strings(course.settings.public()):
             visible |= _variants(text)
         for module in course.modules:
             for text in all_strings(module_view(module, "student", "")):

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Union
 
 from hscourse.course.model import Course
+from hscourse.course.settings import RenderLimits
 from hscourse.errors import Diagnostic
 from hscourse.output import Output
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 Result = Union[bytes, list[Diagnostic]]
 PR_SET_PDEATHSIG = 1
-DEFAULT_SECONDS, DEFAULT_MEMORY_MB = 120.0, 1536
+DEFAULT_LIMITS = RenderLimits()
 
 
 class RenderLimit(Exception):
@@ -49,8 +50,8 @@ class Context:
     date: str | None
     leak_check: bool
     allow_links: bool = False
-    seconds: float = DEFAULT_SECONDS  # per document, render and leak check together
-    memory_mb: int = DEFAULT_MEMORY_MB  # heap a render may add to the process
+    seconds: float = DEFAULT_LIMITS.seconds  # per document, render and leak check together
+    memory_mb: int = DEFAULT_LIMITS.memory_mb  # heap a render may add to the process
     needles: Needles | None = None  # what the leak check looks for (never the course)
 
 
@@ -71,11 +72,9 @@ def build_context(course: Course, term: Path | None, leak_check: bool) -> Contex
     check the needles it searches for."""
     from hscourse.render.leakcheck import Needles
 
-    limits = course.settings.get("render_limits", {})
-    return Context(course.root, term, course.settings.get("date"), leak_check,
-                   bool(course.settings.get("allow_hard_links")),
-                   float(limits.get("seconds", DEFAULT_SECONDS)),
-                   int(limits.get("memory_mb", DEFAULT_MEMORY_MB)),
+    limits = course.settings.render_limits
+    return Context(course.root, term, course.settings.date, leak_check,
+                   course.settings.allow_hard_links, float(limits.seconds), limits.memory_mb,
                    Needles(course) if leak_check else None)
 
 

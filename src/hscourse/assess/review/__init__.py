@@ -164,7 +164,7 @@ class _Reviewer:
                             [(i, t) for _, i, t in objectives(module)], coverage, mix)
 
     def _forms(self, module: Module) -> list[Any]:
-        if int(self.course.settings.get("versions", 1)) < 2:
+        if self.course.settings.versions < 2:
             return []
         from hscourse.course.forms import forms_for
 
@@ -196,7 +196,7 @@ def placeholders(course: Course) -> list[tuple[str, Diagnostic]]:
     (severity, Diagnostic): an error unless its module says `draft: true`; in the course's
     or term's settings always an error."""
     from hscourse.assess.review.item_rules import placeholder_hit
-    from hscourse.course.model import SECRET_SETTINGS
+    from hscourse.course.settings import SECRET_SETTINGS
 
     found = [(f.severity, Diagnostic(f.file, f.line, f.column, f.item or "", f.message))
              for f in review_course(course).findings if f.rule == "placeholder"]

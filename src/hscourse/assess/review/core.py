@@ -121,7 +121,7 @@ def course_document(course: Course) -> Document:
 
 def settings_for(course: Course) -> Settings:
     """The review settings; unknown rule or threshold names are content errors."""
-    raw = course.settings.get("review", False)
+    raw = course.settings.review
     chosen: dict[str, Any] = raw if isinstance(raw, dict) else {"pdf": bool(raw)}
     doc = course_document(course)
     problems = [doc.diagnostic(("review", "ignore", i), f"no review rule {name!r}"
@@ -134,7 +134,7 @@ def settings_for(course: Course) -> Settings:
                  for name in chosen.get("thresholds", {}) if name not in THRESHOLDS]
     if problems:
         raise ContentError(problems)
-    date = course.settings.get("date")
+    date = course.settings.date
     return Settings(pdf=bool(chosen.get("pdf", False)), ignore=frozenset(chosen.get("ignore", [])),
                     thresholds={**THRESHOLDS, **chosen.get("thresholds", {})},
                     max_fact_age_years=float(chosen.get("max_fact_age_years",

@@ -102,4 +102,4 @@ def review_pdf(course: Course, report: Report) -> bytes:
     """The review PDF, rendered in this process (for `hscourse review --pdf FILE`)."""
     from hscourse.render.pdf import write_pdf
 
-    return write_pdf(review_html(course, report), course.root, date=course.settings.get("date"))
+    return write_pdf(review_html(course, report), course.root, date=course.settings.date)

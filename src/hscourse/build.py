@@ -59,10 +59,12 @@ def prepare(root: Path, term: Path | None, options: Options) -> Course:
 
 def render_checks(course: Course) -> list[Diagnostic]:
     """What a build refuses before rendering, beyond the schema and rules the loader checks:
-    characters no font has, placeholder text outside draft modules. All problems at once;
-    the warnings (placeholders in drafts) are returned. `check` and `build` both run this."""
+    characters no font has, placeholder text outside draft modules, labels that name no
+    message. All problems at once; the warnings (placeholders in drafts, labels left in
+    English) are returned. `check` and `build` both run this."""
     from hscourse.assess.review import placeholders
     from hscourse.render.fonts import check_coverage
+    from hscourse.render.language import label_problems
 
     problems: list[Diagnostic] = []
     try:
@@ -72,9 +74,11 @@ def render_checks(course: Course) -> list[Diagnostic]:
     found = placeholders(course)
     problems += [replace(d, message=d.message + " (or mark the module `draft: true`)")
                  for severity, d in found if severity == "error"]
+    label_errors, label_warnings = label_problems(course)
+    problems += label_errors
     if problems:
         raise ContentError(problems)
-    return [d for severity, d in found if severity != "error"]
+    return [d for severity, d in found if severity != "error"] + label_warnings
 
 
 def check_course(root: Path, term: Path | None) -> tuple[Course, list[Diagnostic]]:

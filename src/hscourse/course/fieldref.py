@@ -41,7 +41,7 @@ def _kind(schema: dict[str, Any]) -> str:
 def _description(schema: dict[str, Any]) -> str:
     text = schema.get("description", "").replace(" (Markdown)", "").replace(" Instructor only.", "")
     default = schema.get("default")
-    if default not in (None, [], ""):
+    if default not in (None, [], "", {}):
         shown = str(default).lower() if isinstance(default, bool) else default
         text += f" Default: `{shown}`."
     return text.replace("|", "\\|")

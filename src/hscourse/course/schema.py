@@ -216,6 +216,10 @@ COURSE = obj({
     "term": text("The term's name, e.g. 'Spring 2027'.", default=""),
     "language": LANG,
     "paper": {"enum": ["A4", "Letter"], "description": "Paper size."},
+    "labels": {"type": "object", "default": {}, "additionalProperties": text("Your wording."),
+               "description": "Your own wording for any label hscourse prints around the "
+                              "content, by its English text, e.g. {\"Quiz\": \"Test\"} "
+                              "(the messages are listed in src/hscourse/locales/hscourse.pot)."},
     "large_print": {"type": "boolean", "default": False,
                     "description": "Set student editions in 18 pt large print (accommodations)."},
     "date": text("The document date printed on every edition and stored in the PDFs, "

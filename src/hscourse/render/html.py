@@ -11,7 +11,6 @@ template. A student edition's template is given the student view only.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,6 +33,14 @@ from hscourse.course.model import (
 )
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.render.fonts import template_fonts
+from hscourse.render.language import (
+    N_,
+    SOURCE_LANGUAGE,
+    Language,
+    css_string,
+    language_of,
+    template_gettext,
+)
 from hscourse.render.markdown import render_block, render_inline
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -61,14 +68,14 @@ class Edition:
 
 
 EDITIONS = (
-    Edition("handout", "student", "handout.html.j2", "Handout"),
-    Edition("quiz", "student", "quiz.html.j2", "Quiz"),
-    Edition("guide", "instructor", "guide.html.j2", "Instructor guide"),
+    Edition("handout", "student", "handout.html.j2", N_("Handout")),
+    Edition("quiz", "student", "quiz.html.j2", N_("Quiz")),
+    Edition("guide", "instructor", "guide.html.j2", N_("Instructor guide")),
 )
-KEY = Edition("answer-key", "instructor", "key.html.j2", "Answer key", "key")
+KEY = Edition("answer-key", "instructor", "key.html.j2", N_("Answer key"), "key")
 READERS = (
-    Edition("reader", "student", "reader.html.j2", "Course reader"),
-    Edition("reader", "instructor", "reader.html.j2", "Course reader for instructors"),
+    Edition("reader", "student", "reader.html.j2", N_("Course reader")),
+    Edition("reader", "instructor", "reader.html.j2", N_("Course reader for instructors")),
 )
 READER_BODY = {"student": "_handout_body.html.j2", "instructor": "_guide_body.html.j2"}
 assert {e.audience for e in EDITIONS} <= set(AUDIENCES)
@@ -105,30 +112,42 @@ def _environment(search_path: tuple[Path, ...], listing: object) -> jinja2.Envir
     ])
     env = ImmutableSandboxedEnvironment(
         loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
-        lstrip_blocks=True, keep_trailing_newline=True)
+        lstrip_blocks=True, keep_trailing_newline=True, extensions=["jinja2.ext.i18n"])
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]  # renders pass their own
     env.filters["md"] = _module_relative(render_block)
     env.filters["md_inline"] = _module_relative(render_inline)
     env.filters["letter"] = lambda i: LETTERS[i]
-    env.filters["points"] = lambda p: f"{p:g}"
+    env.filters["points"] = jinja2.pass_context(lambda ctx, p: _language(ctx).number(p))
     env.filters["type_label"] = type_label
-    env.filters["page_range"] = page_range
-    env.filters["long_date"] = long_date
+    env.filters["page_range"] = jinja2.pass_context(lambda ctx, p: page_range(p, _language(ctx)))
+    env.filters["long_date"] = jinja2.pass_context(lambda ctx, iso: _language(ctx).date(iso))
+    env.filters["css_content"] = lambda text: Markup(css_string(text, CSS_COUNTERS))
     return env
 
 
-TYPE_LABELS = {"true_false": "true/false"}
+def _language(context: jinja2.runtime.Context) -> Language:
+    found = context.get("lang")
+    return found if isinstance(found, Language) else Language(SOURCE_LANGUAGE)
+
+
+CSS_COUNTERS = {"page": "counter(page)", "pages": "counter(pages)"}
+TYPE_LABELS = {"single_choice": N_("single choice"), "multiple_answer": N_("multiple answer"),
+               "true_false": N_("true/false"), "short_answer": N_("short answer"),
+               "essay": N_("essay"), "matching": N_("matching"), "ordering": N_("ordering")}
 
 
 def type_label(kind: str) -> str:
-    """How an item type is named in print: 'single choice', 'true/false'."""
+    """How an item type is named in print (in English: templates translate it)."""
     return TYPE_LABELS.get(kind, kind.replace("_", " "))
 
 
-def page_range(pages: str) -> str:
+def page_range(pages: str, language: Language) -> str:
     """'60–67' -> 'pp. 60–67', '12' -> 'p. 12'; words ('paragraphs 138–139') stay as written."""
     if not pages[:1].isdigit():
         return pages
-    return ("pp. " if any(c in pages for c in "–-,") else "p. ") + pages
+    several = any(c in pages for c in "–-,")
+    return (language.gettext("pp. %(pages)s") if several else
+            language.gettext("p. %(pages)s")) % {"pages": pages}
 
 
 def template_folders(course: Course) -> tuple[Path, ...]:
@@ -144,7 +163,8 @@ def render_edition(course: Course, module: Module, edition: Edition,
                        form.seed if form else module_seed(course, module))
     return render_template(course, edition.template, module=view, edition=edition,
                            total_points=total_points(view),
-                           when=schedule_line(course.schedule.get(module.id, {})),
+                           when=schedule_line(course.schedule.get(module.id, {}),
+                                              language_of(course.settings)),
                            form=form.letter if form else "", **context_extras(course))
 
 
@@ -154,7 +174,8 @@ def render_reader(course: Course, edition: Edition) -> str:
     for module in course.modules:
         view = module_view(module, edition.audience, module_seed(course, module))
         entries.append({"module": view, "total_points": total_points(view),
-                        "when": schedule_line(course.schedule.get(module.id, {}))})
+                        "when": schedule_line(course.schedule.get(module.id, {}),
+                                             language_of(course.settings))})
     return render_template(course, edition.template, entries=entries, edition=edition,
                            body=READER_BODY[edition.audience],
                            form="", **context_extras(course))
@@ -194,25 +215,23 @@ def name_of(exc: jinja2.TemplateError) -> str:
     return getattr(exc, "name", None) or "a template"
 
 
-def long_date(iso: str) -> str:
-    """'2027-01-25' -> '25 January 2027'."""
-    day = datetime.date.fromisoformat(iso)
-    return f"{day.day} {day:%B %Y}"
-
-
-def schedule_line(entry: dict[str, Any]) -> str:
+def schedule_line(entry: dict[str, Any], language: Language) -> str:
     """'Week 3 · 25 January 2027' from a term's schedule entry ('' when none)."""
     parts = []
     if "week" in entry:
-        parts.append(f"Week {entry['week']}")
+        parts.append(language.gettext("Week %(week)s") % {"week": entry["week"]})
     if "date" in entry:
-        parts.append(long_date(entry["date"]))
+        parts.append(language.date(entry["date"]))
     return " · ".join(parts)
 
 
 def context_extras(course: Course) -> dict[str, Any]:
     """Values every template may use besides the course and module."""
+    language = language_of(course.settings)
+    gettext = template_gettext(language.gettext)
     return {"course": course.settings.public(), "generator": f"hscourse {__version__}",
+            "lang": language, "_": gettext, "gettext": gettext,
+            "ngettext": template_gettext(language.ngettext),
             "term_folder": f"terms/{course.term}" if course.term else "",
             "document_date": course.settings.date or "",
             "large_print": course.settings.large_print,

@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup build check test test-fast lint bench visual clean
+.PHONY: setup build check test test-fast lint bench visual clean messages docs
 
 setup:
 	@scripts/setup.sh
@@ -32,3 +32,11 @@ bench: setup
 
 visual: setup
 	$(BIN)/python scripts/visual-check
+
+# After changing a label in a template: re-extract the catalogue and update every language's.
+messages: setup
+	$(BIN)/python scripts/messages.py
+
+# After changing the schema: regenerate the field reference in docs/module-format.md.
+docs: setup
+	$(BIN)/python scripts/field-reference.py

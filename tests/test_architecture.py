@@ -77,5 +77,4 @@ def test_the_field_reference_in_the_docs_is_generated_from_the_current_schema() 
     docs = (PACKAGE.parents[1] / "docs" / "module-format.md").read_text(encoding="utf-8")
     start, end = docs.index(BEGIN), docs.index(END) + len(END)
     assert docs[start:end] + "\n" == field_reference(), (
-        "docs/module-format.md is out of date: replace its field reference with the output of "
-        "`hscourse schema --reference`")
+        "docs/module-format.md is out of date: run `make docs`")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -96,3 +97,14 @@ def test_fixture_question_types_are_the_ones_we_write(path: str) -> None:
     used = set(tree.xpath("//q:qtimetadatafield[q:fieldlabel='question_type']/q:fieldentry/text()",
                           namespaces=NS))
     assert set(CANVAS_TYPES.values()) <= used
+
+
+def test_the_assessment_carries_the_course_language(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    shutil.copytree(EXAMPLE, course)
+    yaml = course / "course.yaml"
+    yaml.write_text(yaml.read_text().replace("language: en", "language: fr"))
+    (xml,) = assessments(unzip(export_qti(load_course(course))[0])).values()
+    assert qti_errors(xml) == []
+    assessment = etree.fromstring(xml).find(f"{{{NS['q']}}}assessment")
+    assert assessment.get("{http://www.w3.org/XML/1998/namespace}lang") == "fr"

@@ -26,6 +26,7 @@ from hscourse.formats.common import (
     xml_text,
 )
 from hscourse.output import zip_bytes
+from hscourse.render.language import Language, language_of
 from hscourse.render.pdf import source_date_epoch
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
@@ -51,9 +52,9 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
 class _Texts:
     """Renders an item's Markdown, collecting the images for web_resources/<module>/."""
 
-    def __init__(self, module: Module, module_dir: Path):
+    def __init__(self, module: Module, module_dir: Path, language: Language):
         self.images = Images(module_dir)
-        self.module = module
+        self.module, self.language = module, language
 
     def html(self, markdown: str, inline: bool = False) -> str:
         prefix = f"$IMS-CC-FILEBASE$/{quote(self.module.id)}/"
@@ -112,8 +113,8 @@ def _item(section: ET.Element, item: Item, texts: _Texts) -> None:
         feedback["general_fb"] = texts.html(item["explanation"])
     if kind in ("single_choice", "multiple_answer", "true_false"):
         if kind == "true_false":
-            options = [{"text": "True", "correct": item["answer"]},
-                       {"text": "False", "correct": not item["answer"]}]
+            options = [{"text": texts.language.gettext("True"), "correct": item["answer"]},
+                       {"text": texts.language.gettext("False"), "correct": not item["answer"]}]
         else:
             options = item["options"]
         labels = [str(i + 1) for i in range(len(options))]
@@ -167,12 +168,13 @@ def _item(section: ET.Element, item: Item, texts: _Texts) -> None:
 def _assessment(course: Course, module: Module, title: str, items: list[tuple[int, Item]],
                 warnings: Warnings) -> tuple[bytes, dict[str, Path], float]:
     root = ET.Element(_q("questestinterop"))
-    assessment = _sub(root, "assessment", ident=_ident(module), title=title)
+    assessment = _sub(root, "assessment", ident=_ident(module), title=title,
+                      **{"{http://www.w3.org/XML/1998/namespace}lang": course.settings.language})
     field = _sub(_sub(assessment, "qtimetadata"), "qtimetadatafield")
     _sub(field, "fieldlabel", "cc_maxattempts")
     _sub(field, "fieldentry", "1")
     section = _sub(assessment, "section", ident="root_section")
-    texts = _Texts(module, course.root / module.folder)
+    texts = _Texts(module, course.root / module.folder, language_of(course.settings))
     total = 0.0
     for index, item in items:
         if item["type"] not in CANVAS_TYPES:

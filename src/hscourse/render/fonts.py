@@ -65,8 +65,12 @@ def _han(region: str) -> Stack:
                  (cjk("Sans", region), NOTO_SANS, DEJAVU_SANS))
 
 
+ARABIC = Stack((Font("Noto Naskh Arabic", "fonts-noto-core"), NOTO_SERIF, DEJAVU_SERIF),
+               (Font("Noto Sans Arabic", "fonts-noto-core"), NOTO_SANS, DEJAVU_SANS))
+
 STACKS: dict[str, Stack] = {
     "latin": _latin("SC"),
+    "arabic": ARABIC,
     "han-simplified": _han("SC"),
     "han-traditional": _han("TC"),
     "japanese": _han("JP"),
@@ -84,6 +88,7 @@ LANG_STACKS: dict[str, str] = {
     "zh-TW": "han-traditional",
     "zh-HK": "han-traditional",
     "zh-MO": "han-traditional",
+    "ar": "arabic",
     "ja": "japanese",
     "ko": "korean",
 }

@@ -216,10 +216,9 @@ def _css_quote(text: str) -> str:
 def label_problems(course: Any) -> tuple[list[Any], list[Any]]:
     """(errors, warnings) about the course's language: a `labels:` key that is no message,
     and, for a language without a complete catalogue, the messages that stay in English."""
-    from hscourse.errors import Diagnostic, did_you_mean
+    from hscourse.errors import did_you_mean
 
     known = message_ids()
-    origin = {name: where for name, _, where in course.origins}
     errors = []
     for doc in course.sources:
         for key in (doc.data.get("labels") or {}) if isinstance(doc.data, dict) else {}:
@@ -228,15 +227,16 @@ def label_problems(course: Any) -> tuple[list[Any], list[Any]]:
                     ("labels", key), f"no label {key!r}{did_you_mean(key, known)} (labels are "
                     f"named by their English text, as listed in src/hscourse/locales/"
                     f"hscourse.pot)", key=True))
-    missing = language_of(course.settings).missing()
+    missing = sorted(language_of(course.settings).missing(),
+                     key=lambda m: PLACEHOLDER.sub("", m).strip(" :()").lower())
     warnings = []
     if missing:
-        file, _, line = origin.get("language", "course.yaml:0").rpartition(":")
-        shown = "; ".join(repr(m) for m in missing[:8]) + ("; ..." if len(missing) > 8 else "")
-        warnings.append(Diagnostic(
-            file, int(line) if line.isdigit() else 0, 0, "language",
+        setter = next(doc for doc in reversed(course.sources)
+                      if isinstance(doc.data, dict) and "language" in doc.data)
+        shown = "; ".join(repr(m) for m in missing[:6]) + ("; ..." if len(missing) > 6 else "")
+        warnings.append(setter.diagnostic(("language",), (
             f"hscourse has no complete catalogue for {course.settings.language!r}, so "
-            f"{len(missing)} labels print in English: {shown}; translate them under labels: "
+            f"{len(missing)} labels print in English ({shown}); translate them under labels: "
             f"(e.g. labels: {{\"Quiz\": \"...\"}}) or use one of "
-            f"{', '.join(catalogue_languages())}"))
+            f"{', '.join(catalogue_languages())}")))
     return errors, warnings

@@ -1,0 +1,174 @@
+"""Labels in the course's language: catalogues, overrides, local dates and numbers, scripts."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+from babel import Locale
+from babel.messages.pofile import read_po
+from click.testing import CliRunner
+
+from hscourse.build import build, check_course
+from hscourse.cli import main
+from hscourse.course.resolve import load_resolved
+from hscourse.errors import ContentError
+from hscourse.options import Options
+from hscourse.render.html import EDITIONS, render_edition
+from hscourse.render.language import (
+    LOCALES,
+    PLACEHOLDER,
+    Language,
+    catalogue_languages,
+    css_string,
+    message_ids,
+    messages,
+    template_catalogue,
+)
+
+from conftest import EXAMPLE, REPO, copy_course, pdf_text, replace_once
+
+SHIPPED = {"fr", "es", "de", "zh_Hans", "zh_Hant", "ar"}
+
+
+def extracted_ids() -> set[object]:
+    spec = importlib.util.spec_from_file_location("messages", REPO / "scripts" / "messages.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {m.id for m in module.extracted() if m.id}
+
+
+def test_the_catalogue_template_lists_exactly_the_messages_in_use() -> None:
+    assert extracted_ids() == {m.id for m in template_catalogue() if m.id}, (
+        "src/hscourse/locales/hscourse.pot is out of date: run `make messages`")
+
+
+@pytest.mark.parametrize("folder", sorted(SHIPPED))
+def test_each_shipped_catalogue_is_complete_with_the_same_placeholders(folder: str) -> None:
+    path = LOCALES / folder / "LC_MESSAGES" / "hscourse.po"
+    with path.open("rb") as fp:
+        catalog = read_po(fp, locale=folder)
+    forms = Locale.parse(folder).plural_form.tags
+    wanted = {m.id for m in template_catalogue() if m.id}
+    assert {m.id for m in catalog if m.id} == wanted
+    for message in (m for m in catalog if m.id):
+        assert not message.fuzzy, message.id
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        texts = message.string if isinstance(message.string, tuple) else (message.string,)
+        if isinstance(message.id, tuple):
+            assert len(texts) == len(forms), (message.id, texts)
+        names = set(PLACEHOLDER.findall(ids[-1]))
+        for text in texts:
+            assert text.strip(), f"{folder}: {ids[0]!r} is not translated"
+            found = set(PLACEHOLDER.findall(text))
+            # A plural form for exactly one may leave the number out ("un point").
+            assert found == names or (len(texts) > 1 and found < names), (folder, ids, text)
+            assert "%" not in PLACEHOLDER.sub("", text).replace("%%", ""), (folder, text)
+
+
+def test_the_shipped_languages_are_the_seven() -> None:
+    assert set(catalogue_languages()) == {"en"} | {f.replace("_", "-") for f in SHIPPED}
+
+
+def test_dates_and_numbers_follow_the_locale() -> None:
+    assert Language("en").date("2027-01-11") == "11 January 2027"
+    assert Language("en-US").date("2027-01-11") == "January 11, 2027"
+    assert Language("fr").date("2027-01-11") == "11 janvier 2027"
+    assert Language("zh-Hans").date("2027-01-11") == "2027年1月11日"
+    assert Language("fr").number(1.5) == "1,5" and Language("en").number(2.0) == "2"
+    assert Language("ar").direction == "rtl" and Language("fr").direction == "ltr"
+
+
+def test_plurals_follow_the_language_rules() -> None:
+    assert Language("en").ngettext("%(num)s point", "%(num)s points", 1) == "%(num)s point"
+    assert Language("en").ngettext("%(num)s point", "%(num)s points", 1.5) == "%(num)s points"
+    assert Language("fr").ngettext("%(num)s point", "%(num)s points", 1) != (
+        Language("fr").ngettext("%(num)s point", "%(num)s points", 5))
+
+
+def test_a_label_text_becomes_a_css_string_that_cannot_close_its_style() -> None:
+    counters = {"page": "counter(page)", "pages": "counter(pages)"}
+    assert css_string("Page %(page)s of %(pages)s", counters) == (
+        '"Page " counter(page) " of " counter(pages)')
+    assert css_string('第 %(page)s 页 "</style>', counters) == (
+        '"第 " counter(page) " 页 \\"\\3c /style>"')
+
+
+def with_language(tmp_path: Path, language: str, extra: str = "") -> Path:
+    root = copy_course(EXAMPLE, tmp_path / "course")
+    replace_once(root / "course.yaml", "language: en", f"language: {language}{extra}")
+    return root
+
+
+def test_labels_override_any_message(tmp_path: Path) -> None:
+    root = with_language(tmp_path, "en", '\nlabels: {"Quiz": "Test", "Question %(number)s": '
+                                         '"Item %(number)s"}')
+    course = load_resolved(root)
+    quiz = next(e for e in EDITIONS if e.kind == "quiz")
+    html = render_edition(course, course.modules[0], quiz)
+    assert "Item 1" in html and "Question 1" not in html
+    assert re.search(r"<title>[^<]*— Test</title>", html)
+
+
+def test_an_unknown_label_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    root = with_language(tmp_path, "en", '\nlabels: {"Quizz": "Test"}')
+    with pytest.raises(ContentError) as caught:
+        check_course(root, None)
+    assert [str(d) for d in caught.value.diagnostics] == [
+        "course.yaml:7:10: labels.Quizz: no label 'Quizz'; did you mean 'Quiz'? (labels are "
+        "named by their English text, as listed in src/hscourse/locales/hscourse.pot)"]
+
+
+def test_a_language_without_a_catalogue_prints_english_and_check_says_what(
+        tmp_path: Path) -> None:
+    root = with_language(tmp_path, "ja")
+    result = CliRunner().invoke(main, ["check", "-p", str(root)])
+    assert result.exit_code == 0, result.output
+    warning = next(line for line in result.stderr.splitlines() if "catalogue" in line)
+    assert warning.startswith("warning: course.yaml:6:11: language: hscourse has no complete "
+                              f"catalogue for 'ja', so {len(messages())} labels print in "
+                              "English ('A strong answer covers'; 'Accepted answers:'; 'Activity'; ")
+
+
+def test_labels_can_complete_a_language(tmp_path: Path) -> None:
+    every = ", ".join(f'"{m}": "x"' for m in sorted(message_ids()))
+    root = with_language(tmp_path, "ja", "\nlabels: {" + every + "}")
+    assert not [w for w in check_course(root, None)[1] if "catalogue" in w.message]
+
+
+ENGLISH_WORDS = re.compile(r"[A-Za-z][A-Za-z ,.;:()/–-]{5,}")
+
+
+def english_fragments(content: str) -> set[str]:
+    """The English label texts (placeholders cut out) that the course's own text lacks."""
+    out = set()
+    for message in message_ids():
+        for part in PLACEHOLDER.split(message):
+            for words in ENGLISH_WORDS.findall(part):
+                words = words.strip(" ,.;:()")
+                if len(words) >= 6 and words.lower() not in content:
+                    out.add(words)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["fr", "zh-Hans", "ar"])
+def test_a_course_in_another_language_prints_no_english_label(tmp_path: Path,
+                                                               language: str) -> None:
+    root = with_language(tmp_path, language)
+    content = " ".join(p.read_text(encoding="utf-8") for p in
+                       (root / "modules").rglob("*.yaml")).lower()
+    content += (root / "course.yaml").read_text(encoding="utf-8").lower()
+    result = build(root, options=Options(leak_check=False))
+    fragments = english_fragments(content)
+    assert len(fragments) > 40
+    for entry in result.outputs:
+        if entry.path.endswith(".pdf"):
+            text = pdf_text(result.dist / entry.path)
+            left = sorted(f for f in fragments if f in text)
+            assert not left, f"{entry.path} ({language}) prints English: {left}"
+    date = Language(language).date("2026-09-01")
+    assert date in pdf_text(result.dist / "student/example-handout.pdf").replace("\n", " ")

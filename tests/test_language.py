@@ -23,6 +23,7 @@ from hscourse.render.language import (
     Language,
     catalogue_languages,
     css_string,
+    latin_words_marked,
     message_ids,
     messages,
     template_catalogue,
@@ -172,3 +173,19 @@ def test_a_course_in_another_language_prints_no_english_label(tmp_path: Path,
             assert not left, f"{entry.path} ({language}) prints English: {left}"
     date = Language(language).date("2026-09-01")
     assert date in pdf_text(result.dist / "student/example-handout.pdf").replace("\n", " ")
+
+
+def test_latin_words_in_chinese_text_get_the_latin_font_and_entities_survive() -> None:
+    html = latin_words_marked("<p>审理了“Teitiota’s case”一案，R&amp;D <a href=\"x.html\">法</a></p>")
+    assert html == ('<p>审理了“<span class="latin">Teitiota’s case</span>”一案，'
+                    '<span class="latin">R</span>&amp;<span class="latin">D</span> '
+                    '<a href="x.html">法</a></p>')
+
+
+def test_only_han_documents_mark_latin_words(tmp_path: Path) -> None:
+    quiz = next(e for e in EDITIONS if e.kind == "handout")
+    for language, marked in (("zh-Hans", True), ("en", False), ("fr", False)):
+        root = with_language(tmp_path / language, language)
+        course = load_resolved(root)
+        html = render_edition(course, course.modules[0], quiz)
+        assert ('<span class="latin">' in html) == marked, language

@@ -39,6 +39,7 @@ from hscourse.render.language import (
     Language,
     css_string,
     language_of,
+    latin_words_marked,
     template_gettext,
 )
 from hscourse.render.markdown import render_block, render_inline
@@ -87,7 +88,8 @@ def _module_relative(render: Callable[[str, str], Markup]) -> Callable[..., Mark
     @jinja2.pass_context
     def markdown_filter(context: jinja2.runtime.Context, text: str) -> Markup:
         module = context.get("module")
-        return render(text, f"modules/{module['id']}/" if module else "")
+        html = render(text, f"modules/{module['id']}/" if module else "")
+        return latin_words_marked(html) if _language(context).is_han else html
 
     return markdown_filter
 

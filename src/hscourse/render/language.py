@@ -27,6 +27,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
+from jinja2 import pass_context
+from markupsafe import Markup
 
 LOCALES = Path(__file__).resolve().parents[1] / "locales"
 DOMAIN = "hscourse"
@@ -145,6 +147,11 @@ class Language:
             return own[english]
         return chosen
 
+    @property
+    def is_han(self) -> bool:
+        """Chinese or Japanese: Latin words in the text need the Latin font (see below)."""
+        return self.locale.language in ("zh", "ja")
+
     def date(self, iso: str) -> str:
         """'2027-01-11' -> '11 January 2027', '11 janvier 2027', '2027年1月11日'."""
         return format_date(datetime.date.fromisoformat(iso), "long", locale=self.locale)
@@ -180,8 +187,6 @@ def template_gettext(function: Callable[..., str]) -> Callable[..., str]:
     """A gettext for templates: `_("Question %(num)s", num=3)` fills in the values (Jinja's
     "new style"), and the translation is trusted markup only as far as the message is: values
     are escaped by autoescaping like any other."""
-    from jinja2 import pass_context
-    from markupsafe import Markup
 
     @pass_context
     def call(context: Any, *args: Any, **values: Any) -> str:
@@ -240,3 +245,19 @@ def label_problems(course: Any) -> tuple[list[Any], list[Any]]:
             f"(e.g. labels: {{\"Quiz\": \"...\"}}) or use one of "
             f"{', '.join(catalogue_languages())}")))
     return errors, warnings
+
+
+TAG = re.compile(r"(<[^>]*>)")
+LATIN_RUN = re.compile(r"(?<![&#\w])[A-Za-z][A-Za-z0-9’'-]*"
+                       r"(?:[ ,.;:!?()–—-]+[A-Za-z0-9][A-Za-z0-9’'-]*)*")
+
+
+def latin_words_marked(html: str) -> Markup:
+    """Runs of Latin words in Chinese or Japanese text, wrapped in <span class="latin">, which
+    the stylesheet sets in the Latin font: the CJK fonts draw Latin letters in their own
+    style and ’ full width ("Teitiota’ s"). Only text between tags is touched, and never an
+    entity (&amp;)."""
+    parts = TAG.split(str(html))
+    for i in range(0, len(parts), 2):
+        parts[i] = LATIN_RUN.sub(lambda m: f'<span class="latin">{m.group(0)}</span>', parts[i])
+    return Markup("".join(parts))

@@ -186,7 +186,7 @@ def test_large_print_sets_student_editions_at_18pt_and_leaves_the_guide(tmp_path
     assert ratio == pytest.approx(18 / 10.5, rel=0.08)
     assert large_by_kind["guide"] == by_kind["guide"]
     html = render_edition(course, course.modules[0], EDITIONS[1])
-    assert '<html lang="en" class="large-print">' in html
+    assert '<html lang="en" dir="ltr" class="large-print">' in html
 
 
 def test_large_print_is_a_course_setting_checked_by_the_schema(example_course: Path) -> None:

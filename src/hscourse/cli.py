@@ -66,6 +66,8 @@ def reports_content_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except ContentError as exc:
+            for warning in exc.warnings:
+                echo(f"warning: {warning}", err=True)
             for diagnostic in exc.diagnostics:
                 echo(f"error: {diagnostic}", err=True)
             count = len(exc.diagnostics)

@@ -185,6 +185,15 @@ def _problem(item: dict[str, Any]) -> str | None:
             twice = _duplicate(values)
             if twice is not None:
                 return f"{side} value {twice!r} appears twice"
+    elif kind == "ordering":
+        entries = item["correct_order"]
+        if len(entries) < 2:
+            return "an ordering item needs at least two entries"
+        if any(not e.strip() for e in entries):
+            return "an entry is empty"
+        twice = _duplicate(entries)
+        if twice is not None:
+            return f"entry {twice!r} appears twice"
     return None
 
 

@@ -235,7 +235,7 @@ def _manifest(course: Course, resources: list[tuple[str, str]],
 def qti_files(course: Course, strict: bool = False) -> tuple[dict[str, bytes], list[Diagnostic]]:
     """The files of the QTI package by their path inside the zip, and the warnings."""
     ET.register_namespace("", QTI_NS)
-    warnings = Warnings("QTI")
+    warnings = Warnings("QTI", course.sources)
     files: dict[str, bytes] = {}
     resources: list[tuple[str, str]] = []
     media: list[str] = []

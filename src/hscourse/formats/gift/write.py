@@ -102,7 +102,7 @@ def _question(item: Item, module: Module, index: int, warnings: Warnings) -> str
 
 def export_gift(course: Course, strict: bool = False) -> tuple[bytes, list[Diagnostic]]:
     """The course's quiz items as GIFT text (UTF-8), and the warnings."""
-    warnings = Warnings("GIFT")
+    warnings = Warnings("GIFT", course.sources)
     blocks: list[str] = []
     for module, view, items in quiz_items(course):
         blocks.append(f"$CATEGORY: {moodle_category(course, view['title'])}")

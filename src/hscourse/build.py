@@ -64,10 +64,13 @@ def prepare(root: Path, term: Path | None, options: Options) -> Course:
 
 
 def load_warnings(course: Course) -> list[Diagnostic]:
-    """The warnings of every file the course was loaded from (YAML slips)."""
+    """The warnings of every file the course was loaded from (YAML slips), a term's overlay
+    files included."""
     from hscourse.course.load import warnings_of
+    from hscourse.course.project import overlay_documents
 
-    return warnings_of(course.sources + [m.source for m in course.modules])
+    return warnings_of(course.sources + [m.source for m in course.modules]
+                       + overlay_documents(course))
 
 
 def render_checks(course: Course) -> list[Diagnostic]:
@@ -162,10 +165,9 @@ def build(root: Path, dist: Path | None = None, progress: Progress | None = None
 
 def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
            options: Options, inputs: str) -> BuildResult:
-    from hscourse.render.workers import Renderer, build_context, worker_count
-
     from hscourse.formats.lms import export_outputs
     from hscourse.render.documents import data_files, documents, render_pdfs
+    from hscourse.render.workers import Renderer, build_context, worker_count
 
     with Renderer(worker_count(options.jobs)) as renderer:
         course = prepare(root, term, options)

@@ -57,7 +57,7 @@ def _defined_at(sources: list[Any], item_id: str) -> tuple[Any, int] | None:
 class Warnings:
     """Collects what a format could not carry; `finish` raises them all when strict.
 
-    sources: the course's other files (course.sources), where items a term adds are found."""
+    sources: the term's overlay files, where the items a term adds are defined."""
 
     fmt: str
     sources: list[Any] = field(default_factory=list)

@@ -5,8 +5,9 @@ a document type declaration (the way to entity-expansion attacks) is refused out
 Embedded images (`<file encoding="base64">`) that a kept question's text shows become files of
 the module (decoded only then); other embedded files are listed. Question types hscourse
 has no counterpart for (numerical, cloze, calculated, description, ...) are listed with their
-line; ordering questions (qtype_ordering) become ordering items. An essay's grader information written by hscourse's exporter gives back its model answer
-and rubric; any other grader information becomes the model answer.
+line; ordering questions (qtype_ordering) become ordering items. An essay's grader information
+written by hscourse's exporter gives back its model answer and rubric; any other grader
+information becomes the model answer.
 """
 
 from __future__ import annotations

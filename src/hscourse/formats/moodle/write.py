@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from hscourse.course.model import Course, Module
+from hscourse.course.project import overlay_documents
 from hscourse.course.schema import COURSE
 from hscourse.errors import Diagnostic
 from hscourse.formats.common import (
@@ -176,7 +177,7 @@ def _item(bank: ET.Element, item: Item, module_dir: Path, warnings: Warnings, mo
 
 def export_moodle(course: Course, strict: bool = False) -> tuple[bytes, list[Diagnostic]]:
     """The course's quiz items as Moodle XML bytes, and the warnings."""
-    warnings = Warnings("Moodle XML", course.sources)
+    warnings = Warnings("Moodle XML", overlay_documents(course))
     bank = ET.Element("quiz")
     ordering = ordering_type(course)
     for module, view, items in quiz_items(course):

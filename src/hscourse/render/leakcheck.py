@@ -177,7 +177,12 @@ def _hit(text: str, spans: list[tuple[int, int]], start: int, piece: Words, page
     """The Hit of piece, found at word start of text (whose words stand at spans)."""
     first, last = spans[start][0], spans[start + len(piece) - 1][1]
     head, tail = max(0, first - CONTEXT), min(len(text), last + CONTEXT)
-    window = f"{text[head:first]}[{text[first:last]}]{text[last:tail]}"
+    before, after = text[head:first], text[last:tail]
+    if head and len(before.split(None, 1)) == 2:  # start and end at whole words
+        before = before.split(None, 1)[1]
+    if tail < len(text) and len(after.rsplit(None, 1)) == 2:
+        after = after.rsplit(None, 1)[0]
+    window = f"{before}[{text[first:last]}]{after}"
     around = ("…" if head else "") + " ".join(window.split()) + ("…" if tail < len(text) else "")
     page = text.count("\f", 0, first) + 1 if pages else 0
     return Hit(around, page)

@@ -52,8 +52,11 @@ PAGE_TEXTS = ("page text (PDFium)", "page text (pdftotext)")
 _CJK = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
 _LATIN = f"[^\\W{_CJK}]+"
 _HYPHENS = "-\u2010"  # after NFKC, which folds U+2011, U+FE63 and U+FF0D into these
-_WORD = re.compile(f"[{_CJK}]|{_LATIN}(?:[{_HYPHENS}]{_LATIN})*")
-_UNHYPHEN = str.maketrans("", "", _HYPHENS)
+_WORD = re.compile(f"[{_CJK}]|{_LATIN}")
+# A hyphenated word as one token, for locating a match in the text as extracted.
+_HYPHENATED = re.compile(f"[{_CJK}]|{_LATIN}(?:[{_HYPHENS}]{_LATIN})*")
+# (the hyphen first, and the letter before it looked behind at, which runs faster)
+_INNER_HYPHEN = re.compile(f"[{_HYPHENS}](?<=[^\\W{_CJK}][{_HYPHENS}])(?=[^\\W{_CJK}])")
 _SOFT = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
 _TAG = re.compile(r"<[^>]*>")
 # A hyphen at a line end (the layout's or the author's), and PDFium's U+FFFE for a hyphen glyph
@@ -75,15 +78,17 @@ def normal(text: str) -> str:
     return _SOFT.sub("", unicodedata.normalize("NFKC", text))
 
 
-def _word(token: str) -> str:
-    return token.translate(_UNHYPHEN).casefold()
+def _words_of(text: str) -> Words:
+    """The words of a normal() text (one pass of each regular expression: page texts and the
+    catch-all of every student PDF go through here)."""
+    return tuple(_WORD.findall(_INNER_HYPHEN.sub("", text).casefold()))
 
 
 def words(text: str) -> Words:
     """Text as compared: compatibility forms and case folded, punctuation and spacing dropped,
     hyphenated words joined, each CJK character a word of its own (CJK text has no spaces to
     cut it at)."""
-    return tuple(_word(token) for token in _WORD.findall(normal(text)))
+    return _words_of(normal(text))
 
 
 def _variants(text: str) -> set[Words]:
@@ -175,7 +180,10 @@ class Hit:
 
 def _hit(text: str, spans: list[tuple[int, int]], start: int, piece: Words, pages: bool) -> Hit:
     """The Hit of piece, found at word start of text (whose words stand at spans)."""
-    first, last = spans[start][0], spans[start + len(piece) - 1][1]
+    if not spans:  # not expected: a text whose words casefolding splits differently
+        return Hit(" ".join(piece), 0)
+    end = min(start + len(piece), len(spans)) - 1
+    first, last = spans[min(start, end)][0], spans[end][1]
     head, tail = max(0, first - CONTEXT), min(len(text), last + CONTEXT)
     before, after = text[head:first], text[last:tail]
     if head and len(before.split(None, 1)) == 2:  # start and end at whole words
@@ -243,8 +251,7 @@ class Needles:
         hits: dict[Secret, Hit] = {}
         text = normal(haystack)
         for version in dict.fromkeys((text, _BROKEN_HYPHEN.sub("", text))):
-            tokens = list(_WORD.finditer(version))
-            seq = tuple(_word(m.group()) for m in tokens)
+            seq = _words_of(version)
             joined = _joined(seq)
             found: list[tuple[set[Secret], int, Words]] = []
             for needle, secrets in self.whole.items():
@@ -254,7 +261,10 @@ class Needles:
             for start, gram in enumerate(_grams(seq)):
                 if gram in self.grams:
                     found.append((self.grams[gram], start, gram))
-            spans = [m.span() for m in tokens]
+            if not found:
+                continue
+            # The same words, hyphenated ones whole, where they stand in the text
+            spans = [m.span() for m in _HYPHENATED.finditer(version)]
             for secrets, start, piece in found:
                 for secret in secrets - hits.keys():
                     hits[secret] = _hit(version, spans, start, piece, pages)

@@ -477,7 +477,8 @@ def _message(entry: Output, secret: Secret, place: Place, where: list[str], hit:
     shown = secret.text if len(secret.text) <= 60 else secret.text[:57] + "..."
     item = f" ({place.item})" if place.item else ""
     if hit is None:
-        return (f"an image only instructor-only fields show ({shown[6:]}){item} appears in "
+        owner = f", {place.item}" if place.item else ""
+        return (f"an image only instructor-only fields show ({shown[6:]}{owner}) appears in "
                 f"{channels}; {ADVICE}")
     return (f"instructor-only text {shown!r}{item} appears in {channels}: "
             f"\"{hit.context}\"; {ADVICE}")

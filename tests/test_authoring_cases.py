@@ -117,6 +117,16 @@ CASES = [
          lambda root: ["export", "-p", str(root), "-t", "2027-spring", "--format", "gift"],
          "warning: terms/2027-spring/extra.yaml:15:5: quiz[1]: GIFT: item 'own-q2' (ordering) "
          "skipped: GIFT has no ordering question type", 0),
+    Case("a ' #' in a term's overlay file",
+         "notes: OWN-READING-NOTES for students #1 (terms/2027-spring/extra.yaml); hscourse "
+         "check -t 2027-spring",
+         edit("notes: OWN-READING-NOTES for students.", "notes: OWN-READING-NOTES for students #1",
+              "terms/2027-spring/extra.yaml"),
+         lambda root: ["check", "-p", str(root), "-t", "2027-spring"],
+         "warning: terms/2027-spring/extra.yaml:6:12: readings[0].notes: text after ' #' was "
+         "read as a comment, so the value ends at 'OWN-READING-NOTES for students' and '#1' is "
+         "lost; write notes: \"OWN-READING-NOTES for students #1\" (for a deliberate comment, "
+         "put two spaces before the #)", 0),
     Case("a warning and an error in the same run",
          "title: Sustainable Development Goal #6 and instructor: Your Name",
          both(edit("title: An Example Module", "title: Sustainable Development Goal #6"),

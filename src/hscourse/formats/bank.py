@@ -1,14 +1,17 @@
 """Turn imported questions into a module file that passes `hscourse check`.
 
 The readers (gift.py, moodle.py) fill an `Imported` with hscourse items and a note, with its
-source line, for everything an item cannot hold. `write_module` adds what a module needs and a
+source line, for everything an item cannot hold. `write_modules` adds what a module needs and a
 question bank does not have (overview, objectives, a reading, an explanation or rubric the source
 lacked) as placeholders starting with "TO DO", checks the result with hscourse's own loader and
-validator, and writes module.yaml (and the images the texts show) into the module folder.
+validator, and writes module.yaml (and the images the texts show) into the module folder, or
+with `split` one module per category, titled from it.
 
 Only images a kept item shows are written, and no existing file is ever replaced: an image whose
 name is taken (by a file already in the folder, or by another image with different content) is
-saved under a new name, and the notes say so.
+saved under a new name, and the notes say so. An item id the course already uses gets the new
+module's id as a prefix (`Imported.taken`, `renamed`), so that importing into a course, even its
+own export, never collides.
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ def run(*args: str) -> tuple[int, str]:
 def test_formats_to_standard_output(fmt: str, start: str) -> None:
     outcome = CliRunner().invoke(main, ["export", "-p", str(EXAMPLE), "--format", fmt])
     assert outcome.exit_code == 0 and outcome.stdout.startswith(start)
-    assert ("warning: modules/example/module.yaml:" in outcome.stderr) == (fmt != "csv")
+    # Moodle XML carries every item of the example (ordering as qtype_ordering); GIFT cannot
+    assert ("warning: modules/example/module.yaml:" in outcome.stderr) == (fmt == "gift")
 
 
 def test_qti_needs_a_file(tmp_path: Path) -> None:
@@ -75,3 +76,19 @@ def test_unknown_export_format_is_a_content_error(tmp_path: Path) -> None:
                                         + "exports: [blackboard]\n")
     outcome = CliRunner().invoke(main, ["check", "-p", str(course)])
     assert outcome.exit_code == 1 and "exports[0]" in outcome.output
+
+
+def test_strict_exports_raise_every_format_s_warnings_merged(tmp_path: Path) -> None:
+    """With --strict a build's exports fail together, each item's problem named once with
+    every format that has it (not the first format's warnings alone)."""
+    from hscourse.errors import ContentError
+
+    course = tmp_path / "course"
+    shutil.copytree(EXAMPLE, course)
+    (course / "course.yaml").write_text((course / "course.yaml").read_text()
+                                        + "exports: [gift, qti]\n")
+    with pytest.raises(ContentError) as caught:
+        export_outputs(load_course(course), strict=True)
+    messages = [d.message for d in caught.value.diagnostics]
+    assert sum("'ex-q7'" in m for m in messages) == 1
+    assert any(m.startswith("GIFT and QTI: item 'ex-q5' (essay)") for m in messages), messages

@@ -74,3 +74,34 @@ def test_refuses_what_is_not_a_safe_question_bank(tmp_path: Path, text: str,
                                                   message: str) -> None:
     with pytest.raises(ContentError, match=message):
         read_bank(write(tmp_path, text), "x")
+
+
+# The shape of qtype_ordering's own XML export (question/type/ordering/questiontype.php,
+# export_to_xml): answers ranked by fraction, a subset shown when selecttype is not ALL.
+ORDERING = """<?xml version="1.0" encoding="UTF-8"?>
+<quiz>
+  <question type="ordering">
+    <name><text>Sequence</text></name>
+    <questiontext format="html"><text>Put them in order.</text></questiontext>
+    <defaultgrade>3</defaultgrade>
+    <layouttype>VERTICAL</layouttype>
+    <selecttype>RANDOM</selecttype>
+    <selectcount>2</selectcount>
+    <gradingtype>ABSOLUTE_POSITION</gradingtype>
+    <answer fraction="2.0000000" format="html"><text>Second</text></answer>
+    <answer fraction="1.0000000" format="html"><text>First</text>
+      <feedback format="html"><text>Well placed.</text></feedback></answer>
+    <answer fraction="3.0000000" format="html"><text>&lt;p&gt;&lt;i&gt;Third&lt;/i&gt;&lt;/p&gt;</text></answer>
+  </question>
+</quiz>
+"""
+
+
+def test_an_ordering_question_becomes_an_ordering_item(tmp_path: Path) -> None:
+    result = read_bank(write(tmp_path, ORDERING), "x")
+    (item,) = result.items
+    assert (item["type"], item["points"]) == ("ordering", 3)
+    assert item["correct_order"] == ["First", "Second", "*Third*"]
+    assert [n.message for n in result.notes] == [
+        "Moodle shows 2 of the 3 entries; hscourse shows them all",
+        "feedback on entry 'First' not carried: ordering items have no entry feedback"]

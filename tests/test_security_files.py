@@ -95,8 +95,8 @@ def test_an_image_only_instructor_fields_show_is_caught_in_a_student_pdf(tmp_pat
     with pytest.raises(ContentError) as caught:
         build(root, dist=tmp_path / "dist", options=Options(jobs=1))
     messages = [str(d) for d in caught.value.diagnostics]
-    assert any("an image only instructor-only fields show (key-map.png) appears in "
-               "student/example-quiz.pdf (images)" in m and "quiz[0].explanation" in m
+    assert any("an image only instructor-only fields show (key-map.png, quiz item 'ex-q1') "
+               "appears in student/example-quiz.pdf (images)" in m and "quiz[0].explanation" in m
                for m in messages), messages
 
 

@@ -53,8 +53,21 @@ def prepare(root: Path, term: Path | None, options: Options) -> Course:
 
     course = load_resolved(root, term)
     course.set_flags(seed=options.seed, large_print=options.large_print)
-    render_checks(course)
+    try:
+        render_checks(course)
+    except ContentError as exc:
+        raise exc.with_warnings(load_warnings(course)) from None
     return course
+
+
+def load_warnings(course: Course) -> list[Diagnostic]:
+    """The warnings of every file the course was loaded from (YAML slips), a term's overlay
+    files included."""
+    from hscourse.course.load import warnings_of
+    from hscourse.course.project import overlay_documents
+
+    return warnings_of(course.sources + [m.source for m in course.modules]
+                       + overlay_documents(course))
 
 
 def render_checks(course: Course) -> list[Diagnostic]:
@@ -84,12 +97,14 @@ def render_checks(course: Course) -> list[Diagnostic]:
 def check_course(root: Path, term: Path | None) -> tuple[Course, list[Diagnostic]]:
     """What `hscourse check` runs: everything `build` would refuse before rendering, with the
     warnings of what a build allows (YAML slips, placeholders in draft modules)."""
-    from hscourse.course.load import warnings_of
     from hscourse.course.resolve import load_resolved
 
     course = load_resolved(root, term)
-    warnings = render_checks(course)
-    return course, warnings_of(course.sources + [m.source for m in course.modules]) + warnings
+    try:
+        warnings = render_checks(course)
+    except ContentError as exc:
+        raise exc.with_warnings(load_warnings(course)) from None
+    return course, load_warnings(course) + warnings
 
 
 def default_dist(root: Path, term: Path | None) -> Path:
@@ -151,27 +166,26 @@ def build(root: Path, dist: Path | None = None, progress: Progress | None = None
 
 def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
            options: Options, inputs: str) -> BuildResult:
+    from hscourse.formats.lms import export_outputs
+    from hscourse.render.documents import data_files, documents, render_pdfs
     from hscourse.render.workers import Renderer, build_context, worker_count
 
     with Renderer(worker_count(options.jobs)) as renderer:
-        from hscourse.course.load import warnings_of
-        from hscourse.render.documents import data_files, documents, render_pdfs
-
         course = prepare(root, term, options)
-        context = build_context(course, term.resolve() if term else None, options.leak_check)
-        files, rendered = render_pdfs(course, documents(course, options.personalised), dist,
-                                      options, renderer,
-                                      context, progress)
-    files.update(data_files(course))
-    warnings = warnings_of(course.sources + [m.source for m in course.modules])
-    warnings += secret_warnings(course)
-    if course.settings.exports:
-        from hscourse.formats.lms import export_outputs
-
-        exported, export_warnings = export_outputs(course, options.strict)
-        files.update(exported)
-        warnings += export_warnings
-    if context.needles is not None:
-        check_student_files(context.needles, files)
+        warnings = load_warnings(course) + secret_warnings(course)
+        try:
+            # The exports first: their warnings are printed even when rendering fails.
+            exported, export_warnings = export_outputs(course, options.strict)
+            warnings += export_warnings
+            context = build_context(course, term.resolve() if term else None,
+                                    options.leak_check)
+            files, rendered = render_pdfs(course, documents(course, options.personalised),
+                                          dist, options, renderer, context, progress)
+            files.update(data_files(course))
+            files.update(exported)
+            if context.needles is not None:
+                check_student_files(context.needles, files)
+        except ContentError as exc:
+            raise exc.with_warnings(warnings) from None
     publish(dist, files, inputs)
     return BuildResult(dist, sorted(files, key=lambda o: o.path), rendered, warnings)

@@ -70,6 +70,8 @@ def reports_content_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except ContentError as exc:
+            for warning in exc.warnings:
+                echo(f"warning: {warning}", err=True)
             for diagnostic in exc.diagnostics:
                 echo(f"error: {diagnostic}", err=True)
             count = len(exc.diagnostics)
@@ -381,25 +383,34 @@ def grade(responses: Path, quiz: str, project: Path, term: Path | None, output: 
 @main.command("import")
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="The new module's folder, modules/<module-id>/ (its name is the module id).")
+              help="The new module's folder, modules/<module-id>/ (its name is the module id); "
+                   "with --split-categories, the folder the new modules go in (modules/).")
+@click.option("--split-categories", "split", is_flag=True,
+              help="One module per category of the bank, each titled from its category.")
 @reports_content_errors
-def import_(source: Path, output: Path) -> None:
-    """Import a GIFT or Moodle XML question bank as a new module.
+def import_(source: Path, output: Path, split: bool) -> None:
+    """Import a GIFT or Moodle XML question bank as a new module (or one per category).
 
     Writes OUTPUT/module.yaml (and the images the questions show). Whatever the module cannot
     carry is listed with its line in SOURCE; placeholders starting "TO DO" need filling in.
+    Item ids the course already uses get the new module's id as a prefix.
     """
-    from hscourse.formats.importing import import_bank
+    from hscourse.formats.importing import import_modules
 
-    written, result = import_bank(source, output)
+    modules, result = import_modules(source, output, split)
     for note in result.notes:
         echo(f"warning: {note}", err=True)
-    echo(f"Wrote {written} with {len(result.items)} quiz items.")
-    if result.todo:
-        echo("Fill in the placeholders (they start with 'TO DO'): "
-             + ", ".join(result.todo) + "; then remove `draft: true` (until you do, `check` "
-             "warns about each placeholder and every PDF of the module says Draft)")
-    echo(f"Then add {output.resolve().name!r} to the modules in course.yaml.")
+    for module in modules:
+        echo(f"Wrote {module.folder / 'module.yaml'} with {len(module.data['quiz'])} quiz "
+             f"items ({module.data['title']!r}).")
+    todo = modules[0].todo
+    if todo:
+        echo("Fill in the placeholders (they start with 'TO DO'): " + ", ".join(todo)
+             + ("" if len(modules) == 1 else " (and the like in each module)")
+             + "; then remove `draft: true` (until you do, `check` warns about each "
+             "placeholder and every PDF of the module says Draft)")
+    names = ", ".join(repr(m.data["id"]) for m in modules)
+    echo(f"Then add {names} to the modules in course.yaml.")
 
 
 def run() -> None:

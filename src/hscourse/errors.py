@@ -36,11 +36,17 @@ class Diagnostic:
 
 
 class ContentError(Exception):
-    """Raised with every diagnostic found, so that one run reports all problems at once."""
+    """Raised with every diagnostic found, so that one run reports all problems at once; the
+    warnings found before the errors travel with them, so that they are not lost."""
 
-    def __init__(self, diagnostics: Iterable[Diagnostic]):
+    def __init__(self, diagnostics: Iterable[Diagnostic], warnings: Iterable[Diagnostic] = ()):
         self.diagnostics = sorted(set(diagnostics))
+        self.warnings = sorted(set(warnings))
         super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+    def with_warnings(self, warnings: Iterable[Diagnostic]) -> ContentError:
+        """The same errors, carrying these warnings as well."""
+        return ContentError(self.diagnostics, [*self.warnings, *warnings])
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

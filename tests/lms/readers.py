@@ -63,6 +63,12 @@ def qti_errors(xml: bytes) -> list[str]:
     return [str(error) for error in qti_schema().iter_errors(document)]
 
 
+ORDERING_GRADING = {"ALL_OR_NOTHING", "ABSOLUTE_POSITION", "RELATIVE_NEXT_EXCLUDE_LAST",
+                    "RELATIVE_NEXT_INCLUDE_LAST", "RELATIVE_ONE_PREVIOUS_AND_NEXT",
+                    "RELATIVE_ALL_PREVIOUS_AND_NEXT", "LONGEST_ORDERED_SUBSET",
+                    "LONGEST_CONTIGUOUS_SUBSET", "RELATIVE_TO_CORRECT"}
+
+
 def moodle_problems(xml: bytes) -> list[str]:
     """What Moodle's XML import would refuse or get wrong (question/format/xml, qtype_*)."""
     from lxml import etree
@@ -73,6 +79,18 @@ def moodle_problems(xml: bytes) -> list[str]:
         kind = question.get("type")
         name = question.findtext("name/text")
         fractions = [float(a.get("fraction")) for a in question.findall("answer")]
+        if kind == "ordering":
+            # qtype_ordering (questiontype.php, import_from_xml): an answer's fraction is only
+            # its rank; all entries shown needs selecttype ALL; the grading types it knows.
+            if fractions != [float(n) for n in range(1, len(fractions) + 1)]:
+                problems.append(f"{name}: the answers are not ranked 1..n in order")
+            if len(fractions) < 2:
+                problems.append(f"{name}: fewer than two entries")
+            if question.findtext("selecttype") != "ALL":
+                problems.append(f"{name}: not every entry is shown")
+            if question.findtext("gradingtype") not in ORDERING_GRADING:
+                problems.append(f"{name}: unknown grading type")
+            fractions = []
         for fraction in fractions:
             if abs(fraction) not in MOODLE_FRACTIONS:
                 problems.append(f"{name}: fraction {fraction} is not an allowed grade")

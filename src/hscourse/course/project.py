@@ -26,6 +26,22 @@ COURSE_FILE = "course.yaml"
 MODULE_FILE = "module.yaml"
 
 
+def overlay_documents(course: Course) -> list[Document]:
+    """The term's overlay files (terms/<term-id>/*.yaml, which hold items of their own), loaded
+    again: a resolved course keeps their items, not their files. The term file is the last of
+    course.sources."""
+    if not course.term:
+        return []
+    from pathlib import PurePosixPath
+
+    term = course.sources[-1]
+    folder = PurePosixPath(term.file).with_suffix("")
+    names = {name for changes in term.data.get("modules", {}).values()
+             for name in changes.get("add", [])}
+    return [load_file(course.root / folder / name, (folder / name).as_posix(), course.root)
+            for name in sorted(names)]
+
+
 def module_path(root: Path, module_id: str) -> Path:
     return root / "modules" / module_id / MODULE_FILE
 

@@ -283,6 +283,11 @@ COURSE = obj({
                 "qti (Canvas QTI 1.2 zip), csv (the answer key).",
                 "items": {"enum": ["moodle", "gift", "qti", "csv"],
                           "description": "An export format."}},
+    "moodle_ordering": {"type": "boolean", "default": True, "description":
+                        "Export ordering items to Moodle XML as the Ordering question type "
+                        "(qtype_ordering: standard from Moodle 4.4, a plugin before). Set it "
+                        "to false for a Moodle without it: ordering items are then skipped, "
+                        "with a warning."},
 }, ("title", "code", "language", "paper", "modules"), "The course: course.yaml.")
 
 

@@ -73,6 +73,7 @@ class Settings:
     answer_sheet: AnswerSheet = field(default_factory=AnswerSheet)
     roster: str | None = None
     exports: tuple[str, ...] = _default("exports")
+    moodle_ordering: bool = _default("moodle_ordering")
     labels: dict[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -31,25 +31,50 @@ _INVALID_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010
 _IMG_SRC = re.compile(r'(<img src=")([^"]*)(")')
 
 
+@dataclass(frozen=True, order=True)
+class ExportWarning(Diagnostic):
+    """A warning about one item in one format: what happened to the item (`head`: "item 'x'
+    (ordering) skipped") and why (`reason`), so that the same head in several formats can be
+    reported once (lms.merge_warnings)."""
+
+    fmt: str = ""
+    head: str = ""
+    reason: str = ""
+
+
+def _defined_at(sources: list[Any], item_id: str) -> tuple[Any, int] | None:
+    """The file (module or term overlay) whose quiz list defines item_id, and its index."""
+    for source in sources:
+        listed = source.data.get("quiz") if isinstance(source.data, dict) else None
+        at = next((i for i, entry in enumerate(listed or [])
+                   if isinstance(entry, dict) and entry.get("id") == item_id), None)
+        if at is not None:
+            return source, at
+    return None
+
+
 @dataclass
 class Warnings:
-    """Collects what a format could not carry; `finish` raises them all when strict."""
+    """Collects what a format could not carry; `finish` raises them all when strict.
+
+    sources: the term's overlay files, where the items a term adds are defined."""
 
     fmt: str
+    sources: list[Any] = field(default_factory=list)
     items: list[Diagnostic] = field(default_factory=list)
 
     def add(self, module: Module, index: int, message: str) -> None:
-        """Warn about the module's quiz item at index, located in the file that defines it."""
+        """Warn about the module's quiz item at index, located in the file that defines it (the
+        module's, or the term overlay that adds it). message: "what happened: why"."""
         item = module.data["quiz"][index]
-        text = f"{self.fmt}: item {item['id']!r} ({item['type']}) {message}"
-        source = module.source
-        listed = source.data.get("quiz") if isinstance(source.data, dict) else None
-        at = next((i for i, entry in enumerate(listed or [])
-                   if isinstance(entry, dict) and entry.get("id") == item["id"]), None)
-        if at is None:
-            self.items.append(Diagnostic(source.file, 0, 0, "", text))
-        else:
-            self.items.append(source.diagnostic(("quiz", at), text))
+        action, _, reason = message.partition(": ")
+        head = f"item {item['id']!r} ({item['type']}) {action}"
+        text = f"{self.fmt}: {head}: {reason}"
+        found = _defined_at([module.source, *self.sources], item["id"])
+        where = (found[0].diagnostic(("quiz", found[1]), text) if found is not None
+                 else Diagnostic(module.source.file, 0, 0, "", text))
+        self.items.append(ExportWarning(where.file, where.line, where.column, where.field, text,
+                                        self.fmt, head, reason))
 
     def finish(self, strict: bool) -> list[Diagnostic]:
         if strict and self.items:

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from hscourse.course.model import Course, Module
+from hscourse.course.project import overlay_documents
 from hscourse.errors import Diagnostic
 from hscourse.formats.common import (
     Images,
@@ -237,7 +238,7 @@ def _manifest(course: Course, resources: list[tuple[str, str]],
 def qti_files(course: Course, strict: bool = False) -> tuple[dict[str, bytes], list[Diagnostic]]:
     """The files of the QTI package by their path inside the zip, and the warnings."""
     ET.register_namespace("", QTI_NS)
-    warnings = Warnings("QTI")
+    warnings = Warnings("QTI", overlay_documents(course))
     files: dict[str, bytes] = {}
     resources: list[tuple[str, str]] = []
     media: list[str] = []

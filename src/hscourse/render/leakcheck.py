@@ -8,11 +8,20 @@ destinations (from `id` attributes), annotations and link URLs, attachments, the
 (alt text) and, as a catch-all, every other string and text stream in the file. Zips are
 searched member by member, other files as text.
 
-Matching compares words, ignoring case, punctuation, spacing and Unicode compatibility forms. A
-secret shorter than MIN_CHARS letters ("True", "World Bank"), or one that also appears in a field
-students may see (matching pairs, ordering entries), is not searched for; a longer one is cut into
-overlapping pieces of GRAM words, so that a page break or a column cannot hide it, and pieces that
-occur in student-visible text are dropped.
+Matching compares words, ignoring case, punctuation, spacing and Unicode compatibility forms
+(full-width letters, ligatures). A hyphen inside a word joins its parts ("non-refoulement" is
+compared as "nonrefoulement"), on both sides, because PDF text extraction does not keep hyphens
+faithfully: a hyphen at a line end may be the layout's or the author's, text set in a CJK font
+loses its hyphens in poppler's extraction and reads as U+FFFE in PDFium's, and a soft hyphen
+shows only where the line breaks. Each text is searched as extracted and with line-end hyphens
+joined. A secret shorter than MIN_CHARS letters ("True", "World Bank"), or one that also
+appears in a field students may see (matching pairs, ordering entries), is not searched for; a
+longer one is cut into overlapping pieces of GRAM words, so that a page break or a column cannot
+hide it, and pieces that occur in student-visible text are dropped.
+
+A leak is reported with the module file, line and field of the secret and the item holding it,
+the artefact, page and channels it was found in, the extracted text around the match, and what
+to do.
 """
 
 from __future__ import annotations
@@ -41,10 +50,19 @@ GRAM = 6
 CATCH_ALL = "other PDF objects"
 PAGE_TEXTS = ("page text (PDFium)", "page text (pdftotext)")
 _CJK = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
-_WORD = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")
+_LATIN = f"[^\\W{_CJK}]+"
+_HYPHENS = "-\u2010"  # after NFKC, which folds U+2011, U+FE63 and U+FF0D into these
+_WORD = re.compile(f"[{_CJK}]|{_LATIN}")
+# A hyphenated word as one token, for locating a match in the text as extracted.
+_HYPHENATED = re.compile(f"[{_CJK}]|{_LATIN}(?:[{_HYPHENS}]{_LATIN})*")
+# (the hyphen first, and the letter before it looked behind at, which runs faster)
+_INNER_HYPHEN = re.compile(f"[{_HYPHENS}](?<=[^\\W{_CJK}][{_HYPHENS}])(?=[^\\W{_CJK}])")
 _SOFT = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
 _TAG = re.compile(r"<[^>]*>")
-_LINE_END_HYPHEN = re.compile(r"[-\u2010]\s*\n\s*")
+# A hyphen at a line end (the layout's or the author's), and PDFium's U+FFFE for a hyphen glyph
+# it cannot map (in CJK fonts): joined up in the second reading of a page's text.
+_BROKEN_HYPHEN = re.compile(f"(?<=\\w)(?:[{_HYPHENS}\ufffe][ \\t]*\\r?\\n[ \\t]*|\ufffe)(?=\\w)")
+CONTEXT = 40  # characters of extracted text shown either side of a match
 # Binary payloads that cannot hold text: font programs and colour profiles.
 _BINARY_KEYS = {"/FontFile", "/FontFile2", "/FontFile3", "/DestOutputProfile"}
 # Back-references that would make a channel's walk wander over the whole document.
@@ -54,10 +72,23 @@ _BACK_KEYS = {"/Parent", "/P", "/Pg", "/Dest", "/D", "/Prev", "/Next", "/First",
 Words = tuple[str, ...]
 
 
+def normal(text: str) -> str:
+    """Text with compatibility forms folded (full-width, ligatures) and soft hyphens and
+    zero-width characters dropped: what `words` cuts into words."""
+    return _SOFT.sub("", unicodedata.normalize("NFKC", text))
+
+
+def _words_of(text: str) -> Words:
+    """The words of a normal() text (one pass of each regular expression: page texts and the
+    catch-all of every student PDF go through here)."""
+    return tuple(_WORD.findall(_INNER_HYPHEN.sub("", text).casefold()))
+
+
 def words(text: str) -> Words:
     """Text as compared: compatibility forms and case folded, punctuation and spacing dropped,
-    each CJK character a word of its own (CJK text has no spaces to cut it at)."""
-    return tuple(_WORD.findall(_SOFT.sub("", unicodedata.normalize("NFKC", text)).casefold()))
+    hyphenated words joined, each CJK character a word of its own (CJK text has no spaces to
+    cut it at)."""
+    return _words_of(normal(text))
 
 
 def _variants(text: str) -> set[Words]:
@@ -101,14 +132,68 @@ def _locate(data: Any, text: str, path: tuple[object, ...] = ()) -> tuple[object
     return None
 
 
-def _place(course: Course, secret: Secret) -> tuple[str, int, int, str]:
-    """Where a secret stands: module file, line, column and field (for the message)."""
+@dataclass(frozen=True)
+class Place:
+    """Where a secret is written: module file, line, column, field and the item holding it."""
+
+    file: str
+    line: int
+    column: int
+    field: str
+    item: str  # "quiz item 'ex-q5'", or "" for a module-level field
+
+
+_KINDS = {"quiz": "quiz item", "readings": "reading", "discussion": "discussion question",
+          "stimuli": "stimulus", "updates": "update"}
+
+
+def _owner(data: Any, path: tuple[object, ...]) -> str:
+    """The item of the module that path lies in, as "quiz item 'ex-q5'" ("" when none)."""
+    if len(path) < 2 or path[0] not in _KINDS:
+        return ""
+    try:
+        entry = data[path[0]][path[1]]
+    except (KeyError, IndexError, TypeError):
+        return ""
+    name = entry.get("id") if isinstance(entry, dict) else None
+    return f"{_KINDS[str(path[0])]} {name!r}" if name else ""
+
+
+def _place(course: Course, secret: Secret) -> Place:
+    """Where a secret stands (for the message)."""
     if not secret.module:
-        return ("course.yaml", 0, 0, "secret")
+        return Place("course.yaml", 0, 0, "secret", "")
     module = course.module(secret.module)
     path = _locate_image(module.data, secret.text) or _locate(module.data, secret.text) or ()
     line, column = module.source.where(path)
-    return (module.source.file, line, column, format_path(path))
+    return Place(module.source.file, line, column, format_path(path), _owner(module.data, path))
+
+
+@dataclass(frozen=True)
+class Hit:
+    """Where a secret matched in one channel's text: the text around the match (the match in
+    brackets) and the page (1-based; 0 when the channel has no pages)."""
+
+    context: str
+    page: int
+
+
+def _hit(text: str, spans: list[tuple[int, int]], start: int, piece: Words, pages: bool) -> Hit:
+    """The Hit of piece, found at word start of text (whose words stand at spans)."""
+    if not spans:  # not expected: a text whose words casefolding splits differently
+        return Hit(" ".join(piece), 0)
+    end = min(start + len(piece), len(spans)) - 1
+    first, last = spans[min(start, end)][0], spans[end][1]
+    head, tail = max(0, first - CONTEXT), min(len(text), last + CONTEXT)
+    before, after = text[head:first], text[last:tail]
+    if head and len(before.split(None, 1)) == 2:  # start and end at whole words
+        before = before.split(None, 1)[1]
+    if tail < len(text) and len(after.rsplit(None, 1)) == 2:
+        after = after.rsplit(None, 1)[0]
+    window = f"{before}[{text[first:last]}]{after}"
+    around = ("…" if head else "") + " ".join(window.split()) + ("…" if tail < len(text) else "")
+    page = text.count("\f", 0, first) + 1 if pages else 0
+    return Hit(around, page)
 
 
 class Needles:
@@ -159,19 +244,30 @@ class Needles:
                 reach[end] = reach[end] or gram[pos:end] in self.wholes
         return False
 
-    def found_in(self, haystack: str) -> set[Secret]:
-        """The secrets of which a whole or a piece occurs in haystack; a word hyphenated at a
-        line end is searched for both as two words and joined up again."""
-        hits: set[Secret] = set()
-        for version in {haystack, _LINE_END_HYPHEN.sub("", haystack)}:
-            seq = words(version)
-            text = _joined(seq)
+    def found_in(self, haystack: str, pages: bool = False) -> dict[Secret, Hit]:
+        """The secrets of which a whole or a piece occurs in haystack, with the first match of
+        each. The text is searched as extracted and with words broken at a line end joined up
+        (pages: haystack is page texts separated by form feeds, and a hit names its page)."""
+        hits: dict[Secret, Hit] = {}
+        text = normal(haystack)
+        for version in dict.fromkeys((text, _BROKEN_HYPHEN.sub("", text))):
+            seq = _words_of(version)
+            joined = _joined(seq)
+            found: list[tuple[set[Secret], int, Words]] = []
             for needle, secrets in self.whole.items():
-                if needle in text:
-                    hits |= secrets
-            for gram in _grams(seq):
+                at = joined.find(needle)
+                if at >= 0:
+                    found.append((secrets, joined.count(" ", 0, at), tuple(needle.split())))
+            for start, gram in enumerate(_grams(seq)):
                 if gram in self.grams:
-                    hits |= self.grams[gram]
+                    found.append((self.grams[gram], start, gram))
+            if not found:
+                continue
+            # The same words, hyphenated ones whole, where they stand in the text
+            spans = [m.span() for m in _HYPHENATED.finditer(version)]
+            for secrets, start, piece in found:
+                for secret in secrets - hits.keys():
+                    hits[secret] = _hit(version, spans, start, piece, pages)
         return hits
 
 
@@ -279,7 +375,8 @@ def _pdftotext(data: bytes) -> str:
 
 
 def _pdfium_text(data: bytes) -> str:
-    """Every page's text as PDFium (Chrome's PDF engine) extracts it, off-page text included.
+    """Every page's text as PDFium (Chrome's PDF engine) extracts it, off-page text included,
+    pages separated by form feeds (as pdftotext separates them).
 
     PDFium reads text about fifty times faster than pypdf's pure-Python extractor, which
     matters because every student PDF of every build is read back."""
@@ -287,7 +384,7 @@ def _pdfium_text(data: bytes) -> str:
 
     document = pypdfium2.PdfDocument(data)
     try:
-        return "\n".join(document[i].get_textpage().get_text_range()
+        return "\f".join(document[i].get_textpage().get_text_range()
                          for i in range(len(document)))
     finally:
         document.close()
@@ -364,9 +461,46 @@ def artefact_channels(name: str, data: bytes) -> dict[str, str]:
     return {"file text": _decode(data)}
 
 
+ADVICE = ("if a template of yours prints this field, take it out of the student template; if "
+          "these words are meant for students too, write them the same way in a student-visible "
+          "field of the module, so that they are not a secret")
+
+
+def _message(entry: Output, secret: Secret, place: Place, where: list[str], hit: Hit | None
+             ) -> str:
+    """What a leak message says: what leaked, from which item, where it was found, the text
+    around the match, and what to do."""
+    page = f" on page {hit.page}" if hit is not None and hit.page else ""
+    channels = f"{entry.path}{page} ({', '.join(where)})"
+    if not secret.module:
+        return f"the course secret appears in {channels}"
+    shown = secret.text if len(secret.text) <= 60 else secret.text[:57] + "..."
+    item = f" ({place.item})" if place.item else ""
+    if hit is None:
+        owner = f", {place.item}" if place.item else ""
+        return (f"an image only instructor-only fields show ({shown[6:]}{owner}) appears in "
+                f"{channels}; {ADVICE}")
+    return (f"instructor-only text {shown!r}{item} appears in {channels}: "
+            f"\"{hit.context}\"; {ADVICE}")
+
+
+def _search(needles: Needles, channels: dict[str, str], names: list[str]
+            ) -> tuple[dict[Secret, list[str]], dict[Secret, Hit]]:
+    """The secrets found in the named channels: the channels each is in, and its first hit (a
+    page text's first, which says where a reader would see it)."""
+    found: dict[Secret, list[str]] = {}
+    hits: dict[Secret, Hit] = {}
+    for channel in names:
+        for secret, hit in needles.found_in(channels[channel], channel in PAGE_TEXTS).items():
+            found.setdefault(secret, []).append(channel)
+            hits.setdefault(secret, hit)
+    return found, hits
+
+
 def find_leaks(source: Course | Needles, files: Mapping[Output, bytes]) -> list[Diagnostic]:
     """A Diagnostic for each instructor-only text found in a student artefact, naming the
-    module file, line and field it came from, the artefact and the channels; [] when clean.
+    module file, line and field it came from, the artefact, page and channels, the text
+    matched, and what to do; [] when clean.
 
     Render workers are handed the Needles (what to look for, and where each came from), never
     the course."""
@@ -381,32 +515,22 @@ def find_leaks(source: Course | Needles, files: Mapping[Output, bytes]) -> list[
             out.append(Diagnostic(entry.path, 0, 0, "", f"leak check could not read the file: "
                                                         f"{exc}"))
             continue
-        found: dict[Secret, list[str]] = {}
         # Every PDF object channel is also part of the catch-all, so a clean file needs only
         # the page texts and the catch-all searched; the rest only say where a leak is.
         first = [c for c in (*PAGE_TEXTS, CATCH_ALL) if c in channels]
-        for channel in first:
-            for secret in needles.found_in(channels[channel]):
-                found.setdefault(secret, []).append(channel)
+        found, hits = _search(needles, channels, first)
         if found or not first:
-            found = {}
-            for channel, text in channels.items():
-                for secret in needles.found_in(text):
-                    found.setdefault(secret, []).append(channel)
+            found, hits = _search(needles, channels, list(channels))
         if needles.images and data.startswith(b"%PDF"):
             for secret in image_leaks(data, needles.images):
                 found.setdefault(secret, []).append("images")
         for secret, where in found.items():
             if len(where) > 1 and where[-1] == CATCH_ALL:
                 where.pop()
-            file, line, column, field = needles.places[secret]
+            place = needles.places[secret]
+            message = _message(entry, secret, place, where, hits.get(secret))
             if not secret.module:
-                out.append(Diagnostic(file, 0, 0, field, f"the course secret appears in "
-                                                         f"{entry.path} ({', '.join(where)})"))
-                continue
-            shown = secret.text if len(secret.text) <= 60 else secret.text[:57] + "..."
-            what = (f"an image only instructor-only fields show ({shown[6:]})"
-                    if where == ["images"] else f"instructor-only text {shown!r}")
-            out.append(Diagnostic(file, line, column, field,
-                                  f"{what} appears in {entry.path} ({', '.join(where)})"))
+                out.append(Diagnostic(place.file, 0, 0, place.field, message))
+            else:
+                out.append(Diagnostic(place.file, place.line, place.column, place.field, message))
     return sorted(out)

@@ -144,18 +144,9 @@ def settings_for(course: Course) -> Settings:
 
 def overlays(course: Course) -> list[Document]:
     """The term's overlay files (terms/<term-id>/*.yaml), which hold items of their own."""
-    if not course.term:
-        return []
-    from pathlib import PurePosixPath
+    from hscourse.course.project import overlay_documents
 
-    from hscourse.course.load import load_file
-
-    term = course.sources[-1]
-    folder = PurePosixPath(term.file).with_suffix("")
-    names = {name for changes in term.data.get("modules", {}).values()
-             for name in changes.get("add", [])}
-    return [load_file(course.root / folder / name, (folder / name).as_posix(), course.root)
-            for name in sorted(names)]
+    return overlay_documents(course)
 
 
 class Locator:

@@ -11,6 +11,7 @@ items, images, or an essay's rubric and model answer: those are reported as warn
 from __future__ import annotations
 
 from hscourse.course.model import Course, Module
+from hscourse.course.project import overlay_documents
 from hscourse.errors import Diagnostic
 from hscourse.formats.common import (
     Item,
@@ -102,7 +103,7 @@ def _question(item: Item, module: Module, index: int, warnings: Warnings) -> str
 
 def export_gift(course: Course, strict: bool = False) -> tuple[bytes, list[Diagnostic]]:
     """The course's quiz items as GIFT text (UTF-8), and the warnings."""
-    warnings = Warnings("GIFT")
+    warnings = Warnings("GIFT", overlay_documents(course))
     blocks: list[str] = []
     for module, view, items in quiz_items(course):
         blocks.append(f"$CATEGORY: {moodle_category(course, view['title'])}")

@@ -5,8 +5,9 @@ a document type declaration (the way to entity-expansion attacks) is refused out
 Embedded images (`<file encoding="base64">`) that a kept question's text shows become files of
 the module (decoded only then); other embedded files are listed. Question types hscourse
 has no counterpart for (numerical, cloze, calculated, description, ...) are listed with their
-line. An essay's grader information written by hscourse's exporter gives back its model answer
-and rubric; any other grader information becomes the model answer.
+line; ordering questions (qtype_ordering) become ordering items. An essay's grader information
+written by hscourse's exporter gives back its model answer and rubric; any other grader
+information becomes the model answer.
 """
 
 from __future__ import annotations
@@ -262,5 +263,21 @@ def _matching(item: dict[str, Any], question: ET.Element, line: int, src: _Sourc
     item.update(type="matching", pairs=pairs)
 
 
+def _ordering(item: dict[str, Any], question: ET.Element, line: int, src: _Source) -> None:
+    """qtype_ordering: the answers ranked by their fraction (their place in the right order)."""
+    answers = sorted(_answers(question), key=lambda pair: pair[0])
+    count = _number(_text(question, "selectcount") or "0", 0)
+    if _text(question, "selecttype").upper() not in ("", "ALL") and 0 < count < len(answers):
+        src.note(line, f"Moodle shows {count:g} of the {len(answers)} entries; hscourse shows "
+                       "them all")
+    for _fraction, answer in answers:
+        if _says_something(answer.find("feedback")):
+            src.note(line, f"feedback on entry {_text(answer)!r} not carried: ordering items "
+                           "have no entry feedback")
+    item.update(type="ordering",
+                correct_order=[_formatted(answer, src, line) for _f, answer in answers])
+
+
 _READERS = {"multichoice": _multichoice, "truefalse": _truefalse,
-            "shortanswer": _shortanswer, "essay": _essay, "matching": _matching}
+            "shortanswer": _shortanswer, "essay": _essay, "matching": _matching,
+            "ordering": _ordering}

@@ -2,8 +2,11 @@
 
 Markdown becomes HTML; images shown by a text are embedded as base64 `<file>` elements of that
 text and referenced as @@PLUGINFILE@@/name, as Moodle's own export does. Grades come only from
-Moodle's list of allowed fractions, so an import is never refused. Moodle has no ordering type in
-its core question types before 4.4, so ordering items are skipped with a warning.
+Moodle's list of allowed fractions, so an import is never refused. Ordering items are written as
+the Ordering question type (qtype_ordering: standard from Moodle 4.4, a plugin before), in the
+form of that plugin's own XML export: the entries in their correct order, all shown, graded by
+absolute position (as `hscourse grade` scores them); `moodle_ordering: false` skips them with a
+warning instead, for a Moodle without the type.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from hscourse.course.model import Course, Module
+from hscourse.course.project import overlay_documents
 from hscourse.errors import Diagnostic
 from hscourse.formats.common import (
     Images,
@@ -103,8 +107,30 @@ def _choice(bank: ET.Element, item: Item, module_dir: Path, warnings: Warnings,
     return question
 
 
+def ordering_type(course: Course) -> bool:
+    """Whether ordering items go out as qtype_ordering (the `moodle_ordering` setting)."""
+    return course.settings.moodle_ordering
+
+
+def _ordering(bank: ET.Element, item: Item, module_dir: Path) -> ET.Element:
+    """An ordering item as qtype_ordering writes it: answers in the correct order (their
+    fraction is only their rank), every entry shown, one mark per entry in its place."""
+    question = _question(bank, "ordering", item, module_dir)
+    entries = item["correct_order"]
+    for tag, value in (("layouttype", "VERTICAL"), ("selecttype", "ALL"),
+                       ("selectcount", str(len(entries))), ("gradingtype", "ABSOLUTE_POSITION"),
+                       ("showgrading", "SHOW"), ("numberingstyle", "none")):
+        _simple(question, tag, value)
+    for tag in ("correctfeedback", "partiallycorrectfeedback", "incorrectfeedback"):
+        _html(question, tag, "", module_dir)
+    _simple(question, "shownumcorrect", "1")
+    for rank, entry in enumerate(entries, start=1):
+        _answer(question, rank, entry, "", module_dir)
+    return question
+
+
 def _item(bank: ET.Element, item: Item, module_dir: Path, warnings: Warnings, module: Module,
-          index: int) -> ET.Element | None:
+          index: int, ordering: bool = True) -> ET.Element | None:
     kind = item["type"]
     if kind in ("single_choice", "multiple_answer"):
         return _choice(bank, item, module_dir, warnings, module, index)
@@ -136,22 +162,26 @@ def _item(bank: ET.Element, item: Item, module_dir: Path, warnings: Warnings, mo
             sub = _html(question, "subquestion", pair["left"], module_dir, inline=True)
             _text(sub, "answer", plain_text(pair["right"]))
         return question
-    warnings.add(module, index, "skipped: Moodle XML has no ordering question type "
-                                "in its core types")
+    if ordering:
+        return _ordering(bank, item, module_dir)
+    warnings.add(module, index, "skipped: `moodle_ordering: false` is set (set it to true "
+                                "for a Moodle with the Ordering question type, standard from "
+                                "Moodle 4.4)")
     return None
 
 
 def export_moodle(course: Course, strict: bool = False) -> tuple[bytes, list[Diagnostic]]:
     """The course's quiz items as Moodle XML bytes, and the warnings."""
-    warnings = Warnings("Moodle XML")
+    warnings = Warnings("Moodle XML", overlay_documents(course))
     bank = ET.Element("quiz")
+    ordering = ordering_type(course)
     for module, view, items in quiz_items(course):
         category = ET.SubElement(bank, "question", type="category")
         _text(category, "category", moodle_category(course, view["title"]))
         _text(category, "info", "").set("format", "html")
         module_dir = course.root / module.folder
         for index, item in items:
-            question = _item(bank, item, module_dir, warnings, module, index)
+            question = _item(bank, item, module_dir, warnings, module, index, ordering)
             if question is not None and item.get("tags"):
                 tags = ET.SubElement(question, "tags")
                 for tag in item["tags"]:

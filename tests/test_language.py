@@ -7,8 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from babel import Locale
-from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
 from hscourse.build import build, check_course
@@ -18,7 +16,6 @@ from hscourse.errors import ContentError
 from hscourse.options import Options
 from hscourse.render.html import EDITIONS, render_edition
 from hscourse.render.language import (
-    LOCALES,
     PLACEHOLDER,
     Language,
     catalogue_languages,
@@ -45,29 +42,6 @@ def extracted_ids() -> set[object]:
 def test_the_catalogue_template_lists_exactly_the_messages_in_use() -> None:
     assert extracted_ids() == {m.id for m in template_catalogue() if m.id}, (
         "src/hscourse/locales/hscourse.pot is out of date: run `make messages`")
-
-
-@pytest.mark.parametrize("folder", sorted(SHIPPED))
-def test_each_shipped_catalogue_is_complete_with_the_same_placeholders(folder: str) -> None:
-    path = LOCALES / folder / "LC_MESSAGES" / "hscourse.po"
-    with path.open("rb") as fp:
-        catalog = read_po(fp, locale=folder)
-    forms = Locale.parse(folder).plural_form.tags
-    wanted = {m.id for m in template_catalogue() if m.id}
-    assert {m.id for m in catalog if m.id} == wanted
-    for message in (m for m in catalog if m.id):
-        assert not message.fuzzy, message.id
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        texts = message.string if isinstance(message.string, tuple) else (message.string,)
-        if isinstance(message.id, tuple):
-            assert len(texts) == len(forms), (message.id, texts)
-        names = set(PLACEHOLDER.findall(ids[-1]))
-        for text in texts:
-            assert text.strip(), f"{folder}: {ids[0]!r} is not translated"
-            found = set(PLACEHOLDER.findall(text))
-            # A plural form for exactly one may leave the number out ("un point").
-            assert found == names or (len(texts) > 1 and found < names), (folder, ids, text)
-            assert "%" not in PLACEHOLDER.sub("", text).replace("%%", ""), (folder, text)
 
 
 def test_the_shipped_languages_are_the_seven() -> None:

@@ -140,7 +140,7 @@ class Language:
 
     def ngettext(self, singular: str, plural: str, n: float) -> str:
         own = dict(self.labels)
-        count = int(n) if float(n).is_integer() else 2  # 1.5 points reads as a plural
+        count = self.plural_count(n)
         chosen = self.translations.ngettext(singular, plural, count)
         english = singular if count == 1 else plural
         if chosen == english and english in own:
@@ -151,6 +151,16 @@ class Language:
     def is_han(self) -> bool:
         """Chinese or Japanese: Latin words in the text need the Latin font (see below)."""
         return self.locale.language in ("zh", "ja")
+
+    def plural_count(self, n: float) -> int:
+        """The whole number gettext chooses a plural form by. gettext takes integers only, so a
+        fraction (1.5 points) stands in as the smallest whole number of its CLDR plural
+        category: Arabic 1.5 takes the 'other' form, not the dual (which spells out 'two' and
+        prints no number), French 1.5 the singular ('1,5 point'), English the plural."""
+        if float(n).is_integer():
+            return int(n)
+        category = self.locale.plural_form(abs(n))
+        return next((k for k in range(1000) if self.locale.plural_form(k) == category), 2)
 
     def date(self, iso: str) -> str:
         """'2027-01-11' -> '11 January 2027', '11 janvier 2027', '2027年1月11日'."""

@@ -20,6 +20,7 @@ from typing import Any
 from hscourse.course.load import Document
 from hscourse.course.schema import SCHEMAS, field_schemas, resolve
 from hscourse.course.settings import Settings, with_flags
+from hscourse.render.language import N_
 
 Audience = str  # "student" | "instructor"
 AUDIENCES = ("student", "instructor")
@@ -151,12 +152,13 @@ def _present(item: dict[str, Any], full: dict[str, Any], seed: str) -> None:
 
 
 def answer_key(item: dict[str, Any]) -> str:
-    """The correct response in the form a grader reads it (letters for options and choices)."""
+    """The correct response in the form a grader reads it (letters for options and choices);
+    in English, as data: the printed key table translates the words."""
     kind = item["type"]
     if kind in ("single_choice", "multiple_answer"):
         return ", ".join(LETTERS[i] for i, o in enumerate(item["options"]) if o.get("correct"))
     if kind == "true_false":
-        return "True" if item["answer"] else "False"
+        return N_("True") if item["answer"] else N_("False")
     if kind == "short_answer":
         return " / ".join(item["accepted_answers"])
     if kind == "matching":
@@ -165,7 +167,7 @@ def answer_key(item: dict[str, Any]) -> str:
     if kind == "ordering":  # what students write: the place of each lettered entry
         return ", ".join(f"{LETTERS[i]}–{item['correct_order'].index(choice) + 1}"
                          for i, choice in enumerate(item["choices"]))
-    return "See the model answer and rubric"
+    return N_("See the model answer and rubric")
 
 
 def _fill_defaults(data: dict[str, Any], properties: dict[str, Any]) -> None:

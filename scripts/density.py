@@ -5,7 +5,9 @@ Two courses: the shipped one, and one of the issue's shape (4 modules, each a ~3
 reading, 5 discussion questions, 20 four-option multiple-choice and 5 true/false items). For
 each, hscourse builds it cold with --jobs 2, and the same modules are written as exam-class
 LaTeX (scripts/exam-class/module.tex.j2: the quiz as the student copy; the key with what the
-guide shows around it) and compiled by pdflatex, two passes as latexmk would, 2 processes.
+guide shows: overview, objectives, teaching notes, readings with citations and notes,
+updates, discussion with its notes, every item with its answer, feedback, rubric and
+explanation; only hscourse's compact key table is left out) and compiled by pdflatex, two passes as latexmk would, 2 processes.
 
 Targets: hscourse's quiz + guide at most 1.2x the pages of exam's student + key; a cold build
 at most 3x exam's time. Needs pdflatex and exam.cls (Debian: texlive-latex-extra); without
@@ -106,12 +108,16 @@ def latex(markdown: str) -> str:
 
 def question(item: dict[str, Any], longest_for_columns: int = 18) -> dict[str, Any]:
     q: dict[str, Any] = {"points": f"{item['points']:g}", "prompt": latex(item["prompt"]),
-                         "explanation": latex(item.get("explanation", ""))}
+                         "explanation": latex(item.get("explanation", "")), "stimulus": "",
+                         "rubric": [{"criterion": latex(c["criterion"]),
+                                     "points": f"{c['points']:g}"}
+                                    for c in item.get("rubric", [])]}
     kind = item["type"]
     if kind in ("single_choice", "multiple_answer"):
         longest = max(len(o["text"]) for o in item["options"])
         q.update(kind="choice", options=[{"text": latex(o["text"]),
-                                          "correct": bool(o.get("correct"))}
+                                          "correct": bool(o.get("correct")),
+                                          "feedback": latex(o.get("feedback", ""))}
                                          for o in item["options"]],
                  environment="oneparchoices" if longest <= longest_for_columns else "choices")
     elif kind == "true_false":
@@ -136,11 +142,27 @@ def tex_files(course_root: Path, out: Path) -> list[Path]:
     for module in course.modules:
         data = module.data
         questions = [question(i) for i in data.get("quiz", [])]
+        stimuli = {s["id"]: latex(s["text"]) for s in data.get("stimuli", [])}
+        for item, q in zip(data.get("quiz", []), questions):
+            if item.get("stimulus") and item["stimulus"] in stimuli:
+                q["stimulus"] = stimuli.pop(item["stimulus"])  # before its first item
+        notes = data.get("instructor_notes", {})
         values = {"course": latex(course.settings.code), "title": latex(data["title"]),
                   "paper": course.settings.paper, "questions": questions,
                   "total": f"{sum(i['points'] for i in data.get('quiz', [])):g}",
                   "overview": latex(data["overview"]),
-                  "readings": [{"title": latex(r["title"]), "notes": latex(r["notes"])}
+                  "objectives": [latex(o["text"] if isinstance(o, dict) else o)
+                                 for o in data["objectives"]],
+                  "session_plan": [{"minutes": s["minutes"], "activity": latex(s["activity"])}
+                                   for s in notes.get("session_plan", [])],
+                  "teaching_notes": latex(notes.get("notes", "")),
+                  "updates": [latex(f"{u['date']} {u.get('title', '')}: {u['text']}")
+                              for u in data.get("updates", [])],
+                  "readings": [{"title": latex(r["title"]), "notes": latex(r["notes"]),
+                                "citation": latex("; ".join(r["authors"]) + ". " + r["title"]
+                                                  + ". " + r.get("publisher", "") + " "
+                                                  + r["date"] + ". " + r.get("url", "")),
+                                "instructor_notes": latex(r.get("instructor_notes", ""))}
                                for r in data["readings"]],
                   "discussion": [{"prompt": latex(d["prompt"]),
                                   "notes": latex(" ".join(d.get(k, "") for k in (

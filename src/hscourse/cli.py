@@ -433,9 +433,9 @@ def scan(scans: tuple[Path, ...], project: Path, term: Path | None, quiz: str, o
     from hscourse.course.resolve import load_resolved
 
     course = load_resolved(project, term_path(project, term))
-    if quiz not in {m.id for m in course.modules}:
-        raise click.UsageError(f"--quiz {quiz}: not a module of this course; choose from "
-                               + ", ".join(m.id for m in course.modules))
+    if quiz not in {m.id for m in course.quizzes()}:
+        raise click.UsageError(f"--quiz {quiz}: not a module or exam of this course; choose "
+                               "from " + ", ".join(m.id for m in course.quizzes()))
     report = run_scan(course, quiz, scans, output, decisions, jobs, seed)
     outcome = report.outcome
     if outcome.pending:

@@ -109,7 +109,7 @@ def quiz_sheets(course: Course, module: Module) -> list[Sheet]:
                      title=str(module.data.get("title", module.id)),
                      paper=str(course.settings.get("paper", "A4")), id_digits=id_digits(course))
 
-    if int(course.settings.get("versions", 1)) < 2:
+    if course.versions(module) < 2:
         return [sheet("", module, module_seed(course, module))]
     return [sheet(form.letter, form.module, form.seed) for form in forms_for(course, module)]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hscourse.course.load import Document, load_file
-from hscourse.course.model import Course, Module
+from hscourse.course.model import Course, Module, set_points
 from hscourse.course.paths import term_id_problem
 from hscourse.course.project import load_course, load_module
 from hscourse.course.schema import TERM_SETTINGS
@@ -154,12 +154,7 @@ class _Resolver:
                 self.error(where, f"module {module_id!r} has no quiz item {item_id!r} this term"
                                   f"{did_you_mean(item_id, items)}", key=True)
                 continue
-            item = items[item_id]
-            if item["type"] == "essay":
-                scale = points / item["points"]
-                for criterion in item["rubric"]:
-                    criterion["points"] = round(criterion["points"] * scale, 2)
-            item["points"] = points
+            set_points(items[item_id], points)
             self.origins.append((f"{module_id}.points.{item_id}", f"{points:g}",
                                  _origin(self.doc, where)))
 
@@ -234,5 +229,7 @@ def load_resolved(root: Path, term_file: Path | None = None) -> Course:
     """Load the course at root, as taught in the given term (or as course.yaml alone)."""
     if term_file is not None and term_id_problem(term_file):
         raise ContentError([Diagnostic(str(term_file), 0, 0, "", term_id_problem(term_file))])
+    from hscourse.course.exams import attach_exams
+
     course = load_course(root)
-    return course if term_file is None else resolve_term(course, term_file)
+    return attach_exams(course if term_file is None else resolve_term(course, term_file))

@@ -164,7 +164,7 @@ class _Reviewer:
                             [(i, t) for _, i, t in objectives(module)], coverage, mix)
 
     def _forms(self, module: Module) -> list[Any]:
-        if int(self.course.settings.get("versions", 1)) < 2:
+        if self.course.versions(module) < 2:
             return []
         from hscourse.course.forms import forms_for
 

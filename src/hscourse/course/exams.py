@@ -156,15 +156,16 @@ class _Drawer:
             parts.append({"title": part.get("title", f"Part {p + 1}"),
                           "items": [item["id"] for _, item in chosen],
                           "reserve": reserve})
-        for m, item, p in drawn:
-            for path, name in local_image_paths({"quiz": [item]}):
-                self.error((index, "parts", p), f"item {item['id']!r} of module {m.id!r} shows "
-                                                f"the image {name!r}: exams cannot print "
-                                                "items with images yet; leave it out with "
-                                                "`items:` or `tags:`")
         if self.problems:
             return None
         data = synthetic_quiz(module_id, definition, parts, drawn)
+        for where, name in local_image_paths({k: data[k] for k in ("quiz", "stimuli")}):
+            shown = data[str(where[0])][int(str(where[1]))]["id"]
+            self.error((index, "parts"), f"{shown!r} shows the image {name!r}: exams cannot "
+                                         "print images yet; leave its item out (`items:`, "
+                                         "`tags:`)")
+        if self.problems:
+            return None
         for p, part in enumerate(parts):
             part["points"] = sum(item["points"] for (_, _, q), item in zip(drawn, data["quiz"])
                                  if q == p)

@@ -76,6 +76,12 @@ class Course:
         """Every printed quiz: the modules' (in teaching order), then the exams'."""
         return [*self.modules, *(exam.module for exam in self.exams)]
 
+    def full_modules(self) -> list[Module]:
+        """The modules with the items an exam reserved put back: for the leak check (they
+        are answers still) and the item review (they are printed, on the exam)."""
+        drawn = {m.id: m for exam in self.exams for m in exam.drawn_from}
+        return [drawn.get(m.id, m) for m in self.modules]
+
     def exam(self, module_id: str) -> Exam | None:
         """The exam whose synthetic module has this id, or None for a teaching module."""
         return next((e for e in self.exams if e.module.id == module_id), None)

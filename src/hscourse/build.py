@@ -162,6 +162,9 @@ def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
                                       options, renderer,
                                       context, progress)
     files.update(data_files(course))
+    from hscourse.render.printsets import print_sets
+
+    files.update(print_sets(course, files))
     warnings = warnings_of(course.sources + [m.source for m in course.modules])
     warnings += secret_warnings(course)
     if course.settings.get("exports"):

@@ -35,6 +35,7 @@ from hscourse.render.html import (
     render_exam,
     render_reader,
 )
+from hscourse.render.printsets import names_entry, names_students, print_set_quizzes
 from hscourse.render.workers import Context, Job, Renderer, build_context, worker_count
 
 Progress = Callable[[int, int, str], None]
@@ -108,6 +109,11 @@ def exam_documents(course: Course, exam: Exam) -> Iterable[Document]:
                                   edition.audience, edition.kind, module.id, form.letter or None),
                            render_exam(course, exam, edition, form), source, folders)
     yield from sheet_documents(course, module, source, folders)
+    students = names_students(course, module) if module in print_set_quizzes(course) else []
+    if students:
+        yield Document(names_entry(module), render_exam(course, exam, EXAM_EDITIONS[0],
+                                                        single_form(course, module), students),
+                       source, folders)
 
 
 def answer_sheets(course: Course, module: Module) -> list[Sheet]:

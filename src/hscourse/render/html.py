@@ -165,8 +165,10 @@ def render_edition(course: Course, module: Module, edition: Edition,
                            form=form.letter if form else "", **context_extras(course))
 
 
-def render_exam(course: Course, exam: Exam, edition: Edition, form: Form) -> str:
-    """The HTML of an exam form (its cover page and questions) or of its key."""
+def render_exam(course: Course, exam: Exam, edition: Edition, form: Form,
+                students: list[dict[str, Any]] | None = None) -> str:
+    """The HTML of an exam form (its cover page and questions) or of its key; with students,
+    of a print set's name pages (one cover per student, only the name and ID visible)."""
     view = module_view(form.module, edition.audience, form.seed)
     total = total_points(view)
     parts = [{"title": section,
@@ -178,7 +180,8 @@ def render_exam(course: Course, exam: Exam, edition: Edition, form: Form) -> str
     return render_template(course, edition.template, module=view, edition=edition,
                            total_points=total, exam={**settings, "parts": parts},
                            when=long_date(exam.settings["date"]) if "date" in exam.settings
-                           else "", form=form.letter, **context_extras(course))
+                           else "", form=form.letter, **context_extras(course),
+                           **({"students": students} if students is not None else {}))
 
 
 def render_reader(course: Course, edition: Edition) -> str:

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from hscourse.build import BuildResult, build
+from hscourse.build import BuildResult, Options, build
 from hscourse.cli import main
 from hscourse.course.forms import forms_for, key_rows, make_form
 from hscourse.course.model import LETTERS, Course, module_view
@@ -218,3 +218,43 @@ def test_config_explain_and_diff_show_exams(tmp_path) -> None:
     result = CliRunner().invoke(main, ["diff", "-p", str(root), "terms/a.yaml", "terms/b.yaml"])
     assert "exam midterm only in the first" in result.output
     assert "exam quiz-week only in the second" in result.output
+
+
+def test_print_sets_deal_forms_pad_each_copy_and_name_the_covers(tmp_path) -> None:
+    root = copy_course(FIXTURE, tmp_path / "course")
+    (root / "roster.csv").write_text("student_id,name\n20270001,Ada Lovelace\n"
+                                     "20270002,Zhang Wei 张伟\n", encoding="utf-8")
+    replace_once(root / "course.yaml", "    reserve: true\n",
+                 "    reserve: true\n    print_set: true\n    print_copies: 5\n")
+    replace_once(root / "course.yaml", "modules: [alpha", "roster: roster.csv\nmodules: [alpha")
+    result = build(root)
+    dist = result.dist
+    printed = dist / "instructor/print-sets/exam-midterm.pdf"
+    forms = {letter: PdfReader(dist / f"student/exam-midterm-{letter}.pdf") for letter in "ABC"}
+    pages = {letter: len(reader.pages) for letter, reader in forms.items()}
+    padded = {letter: n + n % 2 for letter, n in pages.items()}
+    whole = PdfReader(printed)
+    dealt = ["A", "B", "C", "A", "B"]
+    assert len(whole.pages) == sum(padded[f] for f in dealt)
+    start = 0
+    for n, letter in enumerate(dealt):
+        first = " ".join(whole.pages[start].extract_text().split())
+        assert f"Form {letter}" in first
+        assert ("Ada Lovelace" in first) == (n == 0) and ("20270002" in first) == (n == 1)
+        if pages[letter] % 2:  # the padding page is blank
+            assert whole.pages[start + padded[letter] - 1].extract_text().strip() == ""
+        start += padded[letter]
+    entry = next(o for o in result.outputs if o.path.endswith("print-sets/exam-midterm.pdf"))
+    assert entry.audience == "instructor"  # it holds the roster's names: private
+    assert (printed.stat().st_mode & 0o777) == 0o600
+    first_bytes = printed.read_bytes()
+    build(root, options=Options(force=True))
+    assert printed.read_bytes() == first_bytes  # byte-identical when rebuilt
+
+
+def test_form_labels_go_on_after_z() -> None:
+    from hscourse.course.forms import form_label
+
+    labels = [form_label(i) for i in range(30)]
+    assert labels[:3] == ["A", "B", "C"] and labels[25:29] == ["Z", "AA", "AB", "AC"]
+    assert form_label(26 + 26 * 26 - 1) == "ZZ" and form_label(26 + 26 * 26) == "AAA"

@@ -258,3 +258,16 @@ def test_form_labels_go_on_after_z() -> None:
     labels = [form_label(i) for i in range(30)]
     assert labels[:3] == ["A", "B", "C"] and labels[25:29] == ["Z", "AA", "AB", "AC"]
     assert form_label(26 + 26 * 26 - 1) == "ZZ" and form_label(26 + 26 * 26) == "AAA"
+
+
+def test_a_changed_roster_is_a_changed_input(tmp_path) -> None:
+    from hscourse import stamp
+
+    root = copy_course(FIXTURE, tmp_path / "course")
+    replace_once(root / "course.yaml", "modules: [alpha", "roster: roster.csv\nmodules: [alpha")
+    roster = root / "roster.csv"
+    roster.write_text("student_id,name\n1,Ada\n", encoding="utf-8")
+    before = stamp.inputs(root, None, "")
+    assert stamp.inputs(root, None, "") == before
+    roster.write_text("student_id,name\n1,Ada\n2,Grace\n", encoding="utf-8")
+    assert stamp.inputs(root, None, "") != before  # the print set's names would change

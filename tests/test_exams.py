@@ -168,6 +168,10 @@ def test_grading_reads_an_exam_like_a_quiz(course) -> None:
     assert sorted(forms.forms) == ["A", "B", "C"]
     for questions in forms.forms.values():
         assert len(questions) == 5
+    # item analysis points at each item's own module file and line
+    lines = (FIXTURE / "modules/gamma/module.yaml").read_text(encoding="utf-8").splitlines()
+    line = lines.index("  - id: g-q9") + 1
+    assert forms.module.locations["g-q9"] == ("modules/gamma/module.yaml", line)
 
 
 BAD = [

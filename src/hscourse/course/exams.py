@@ -170,8 +170,21 @@ class _Drawer:
             part["points"] = sum(item["points"] for (_, _, q), item in zip(drawn, data["quiz"])
                                  if q == p)
         originals = list(dict.fromkeys(m.id for m, _, _ in drawn))
-        return Exam(definition["id"], Module(module_id, data, self.doc), definition, parts,
+        module = Module(module_id, data, self.doc, item_locations(drawn))
+        return Exam(definition["id"], module, definition, parts,
                     [self.course.module(m) for m in originals], where=("exams", index))
+
+
+def item_locations(drawn: list[tuple[Module, dict[str, Any], int]]
+                   ) -> dict[str, tuple[str, int]]:
+    """Where each drawn item is written (its module file and line), for item analysis."""
+    out = {}
+    for module, item, _ in drawn:
+        listed = module.source.data.get("quiz", [])
+        index = next((i for i, entry in enumerate(listed) if entry.get("id") == item["id"]), None)
+        line = module.source.where(("quiz", index))[0] if index is not None else 0
+        out[item["id"]] = (module.source.file, line)
+    return out
 
 
 def synthetic_quiz(module_id: str, definition: dict[str, Any], parts: list[dict[str, Any]],

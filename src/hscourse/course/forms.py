@@ -133,7 +133,7 @@ def make_form(module: Module, letter: str, seed: str,
         if item["type"] in ("single_choice", "multiple_answer"):
             item["options"] = shuffle_options(item["options"], rng)
     data["quiz"] = reordered
-    return Form(letter, Module(module.id, data, module.source), f"{seed}|{letter}")
+    return Form(letter, Module(module.id, data, module.source, module.locations), f"{seed}|{letter}")
 
 
 def forms_for(course: Course, module: Module) -> list[Form]:

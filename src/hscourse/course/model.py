@@ -30,6 +30,8 @@ class Module:
     id: str
     data: dict[str, Any]
     source: Document
+    # file and line of items defined outside `source` (an exam's items, in their modules)
+    locations: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def folder(self) -> str:

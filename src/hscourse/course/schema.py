@@ -320,7 +320,7 @@ COURSE = obj({
     "roster": text("A CSV file (relative to the course folder) with the columns student_id "
                    "and name: personalised answer sheets, and the names `scan` writes."),
     "exams": listing(EXAM, "Exams drawing items from several modules (midterms, finals): "
-                           "see docs/exams.md."),
+                           "see docs/exams.md; a term's `exams: []` has none.", min_items=0),
     "print_set": PRINT_SET,
     "print_copies": PRINT_COPIES,
     "exports": {"type": "array", "uniqueItems": True, "description":

@@ -224,6 +224,22 @@ def test_config_explain_and_diff_show_exams(tmp_path) -> None:
     assert "exam quiz-week only in the second" in result.output
 
 
+def add_chart(root: Path) -> None:
+    """An image in the prompt of the midterm's essay (students see it) and one in its model
+    answer (an answer: never on a student page)."""
+    from PIL import Image
+
+    Image.new("RGB", (120, 60), (200, 60, 60)).save(root / "modules/gamma/chart.png")
+    Image.new("RGB", (80, 40), (20, 120, 20)).save(root / "modules/gamma/worked.png")
+    module = root / "modules/gamma/module.yaml"
+    replace_once(module, "    prompt: Assess the claim that harvests make people insecure.",
+                 "    prompt: |\n      Assess the claim, using the chart.\n\n"
+                 "      ![A bar chart of harvests](chart.png)")
+    replace_once(module, "    model_answer: MODEL-GAMMA weighs the evidence on both sides.",
+                 "    model_answer: |\n      MODEL-GAMMA weighs the evidence.\n\n"
+                 "      ![A worked answer](worked.png)")
+
+
 def test_print_sets_deal_forms_pad_each_copy_and_name_the_covers(tmp_path) -> None:
     root = copy_course(FIXTURE, tmp_path / "course")
     (root / "roster.csv").write_text("student_id,name\n20270001,Ada Lovelace\n"
@@ -231,8 +247,13 @@ def test_print_sets_deal_forms_pad_each_copy_and_name_the_covers(tmp_path) -> No
     replace_once(root / "course.yaml", "    reserve: true\n",
                  "    reserve: true\n    print_set: true\n    print_copies: 5\n")
     replace_once(root / "course.yaml", "modules: [alpha", "roster: roster.csv\nmodules: [alpha")
+    add_chart(root)
     result = build(root)
     dist = result.dist
+    # the essay's chart, from modules/gamma/, is printed on the exam; its model answer's not
+    for letter in "AB":
+        reader = PdfReader(dist / f"student/exam-midterm-{letter}.pdf")
+        assert {i.image.size for page in reader.pages for i in page.images} == {(120, 60)}
     printed = dist / "instructor/print-sets/exam-midterm.pdf"
     forms = {letter: PdfReader(dist / f"student/exam-midterm-{letter}.pdf") for letter in "ABC"}
     pages = {letter: len(reader.pages) for letter, reader in forms.items()}
@@ -275,3 +296,15 @@ def test_a_changed_roster_is_a_changed_input(tmp_path) -> None:
     assert stamp.inputs(root, None, "") == before
     roster.write_text("student_id,name\n1,Ada\n2,Grace\n", encoding="utf-8")
     assert stamp.inputs(root, None, "") != before  # the print set's names would change
+
+
+def test_the_leak_check_knows_the_answers_of_reserved_items(course) -> None:
+    from hscourse.render.leakcheck import Needles
+
+    assert "g-q9" not in {i["id"] for m in course.modules for i in m.data["quiz"]}
+    needles = Needles(course)
+    hits = needles.found_in("A student copy that says MODEL-GAMMA weighs the evidence.")
+    secret = next(s for s in hits if s.module == "gamma")  # the reserved essay's model answer
+    assert secret.text == "MODEL-GAMMA weighs the evidence on both sides."
+    assert needles.places[secret][0] == "modules/gamma/module.yaml"
+    assert not needles.found_in("Answer every question. Write your name and student ID.")

@@ -16,11 +16,14 @@ import hashlib
 import random
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from hscourse.course.assets import local_image_paths
 from hscourse.course.forms import base_seed
 from hscourse.course.load import Document
 from hscourse.course.model import Course, Exam, Module, set_points
+from hscourse.course.paths import markdown_fields, markdown_references
+from hscourse.course.schema import SCHEMAS
 from hscourse.errors import ContentError, Diagnostic, did_you_mean
 
 PREFIX = "exam-"
@@ -160,10 +163,11 @@ class _Drawer:
             return None
         data = synthetic_quiz(module_id, definition, parts, drawn)
         for where, name in local_image_paths({k: data[k] for k in ("quiz", "stimuli")}):
-            shown = data[str(where[0])][int(str(where[1]))]["id"]
-            self.error((index, "parts"), f"{shown!r} shows the image {name!r}: exams cannot "
-                                         "print images yet; leave its item out (`items:`, "
-                                         "`tags:`)")
+            if not name.startswith("../"):  # relocate_images could not find it in the text
+                shown = data[str(where[0])][int(str(where[1]))]["id"]
+                self.error((index, "parts"), f"{shown!r} shows the image {name!r}, written in "
+                                             "a way an exam cannot relocate; write it as "
+                                             "![alt text](file.png)")
         if self.problems:
             return None
         for p, part in enumerate(parts):
@@ -187,6 +191,30 @@ def item_locations(drawn: list[tuple[Module, dict[str, Any], int]]
     return out
 
 
+def relocate_images(entry: dict[str, Any], module_id: str, section: str = "quiz"
+                    ) -> dict[str, Any]:
+    """The entry (a quiz item or stimulus) with its relative images pointing at its own
+    module's folder from the exam's (`../<module>/file.png`): Markdown images are resolved
+    against the folder of the module being printed, modules/exam-<id>/."""
+    wrapper: dict[str, Any] = {section: [entry]}
+    for path, text in list(markdown_fields(wrapper, SCHEMAS["module"])):
+        target: Any = wrapper
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = _relocated(text, module_id)
+    return entry
+
+
+def _relocated(text: str, module_id: str) -> str:
+    for url in dict.fromkeys(u for kind, u in markdown_references(text) if kind == "image"):
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc or not parts.path or url.startswith(("/", "#")):
+            continue
+        for lead in ("](", "](<", "]: ", "]: <"):
+            text = text.replace(lead + url, f"{lead}../{module_id}/{url}")
+    return text
+
+
 def synthetic_quiz(module_id: str, definition: dict[str, Any], parts: list[dict[str, Any]],
                    drawn: list[tuple[Module, dict[str, Any], int]]) -> dict[str, Any]:
     """The module data of an exam: its title, and as quiz the drawn items, each part a section
@@ -196,14 +224,15 @@ def synthetic_quiz(module_id: str, definition: dict[str, Any], parts: list[dict[
                 for p, (part, spec) in enumerate(zip(parts, definition["parts"]))]
     quiz, stimuli, readings = [], {}, {}
     for module, item, p in drawn:
-        item = copy.deepcopy(item)
+        item = relocate_images(copy.deepcopy(item), module.id)
         item["section"] = sections[p]
         if "points" in definition["parts"][p]:
             set_points(item, definition["parts"][p]["points"])
         if "stimulus" in item:
             source = next(s for s in module.data.get("stimuli", []) if s["id"] == item["stimulus"])
             item["stimulus"] = f"{module.id}--{source['id']}"
-            stimuli[item["stimulus"]] = {**copy.deepcopy(source), "id": item["stimulus"]}
+            stimuli[item["stimulus"]] = relocate_images(
+                {**copy.deepcopy(source), "id": item["stimulus"]}, module.id, "stimuli")
         if "reading" in item:
             source = next(r for r in module.data["readings"] if r["id"] == item["reading"])
             item["reading"] = f"{module.id}--{source['id']}"

@@ -303,7 +303,7 @@ def test_the_leak_check_knows_the_answers_of_reserved_items(course) -> None:
 
     assert "g-q9" not in {i["id"] for m in course.modules for i in m.data["quiz"]}
     needles = Needles(course)
-    hits = needles.found_in("A student copy that says MODEL-GAMMA weighs the evidence.")
+    hits = needles.found_in("A copy says MODEL-GAMMA weighs the evidence on both sides.")
     secret = next(s for s in hits if s.module == "gamma")  # the reserved essay's model answer
     assert secret.text == "MODEL-GAMMA weighs the evidence on both sides."
     assert needles.places[secret][0] == "modules/gamma/module.yaml"

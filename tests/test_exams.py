@@ -246,7 +246,8 @@ def test_print_sets_deal_forms_pad_each_copy_and_name_the_covers(tmp_path) -> No
                                      "20270002,Zhang Wei 张伟\n", encoding="utf-8")
     replace_once(root / "course.yaml", "    reserve: true\n",
                  "    reserve: true\n    print_set: true\n    print_copies: 5\n")
-    replace_once(root / "course.yaml", "modules: [alpha", "roster: roster.csv\nmodules: [alpha")
+    replace_once(root / "course.yaml", "modules: [alpha", "roster: roster.csv\nprint_set: true\n"
+                 "print_copies: 3\nmodules: [alpha")  # every quiz: 3 copies, 2 of them named
     add_chart(root)
     result = build(root)
     dist = result.dist
@@ -269,6 +270,13 @@ def test_print_sets_deal_forms_pad_each_copy_and_name_the_covers(tmp_path) -> No
         if pages[letter] % 2:  # the padding page is blank
             assert whole.pages[start + padded[letter] - 1].extract_text().strip() == ""
         start += padded[letter]
+    module_quiz = len(PdfReader(dist / "student/alpha-quiz.pdf").pages)  # one version
+    module_set = PdfReader(dist / "instructor/print-sets/alpha.pdf")
+    assert len(module_set.pages) == 3 * (module_quiz + module_quiz % 2)
+    assert "Ada Lovelace" not in module_set.pages[0].extract_text()  # no name box to fill
+    final = PdfReader(dist / "instructor/print-sets/exam-final.pdf")  # the course's 3 copies
+    final_pages = len(PdfReader(dist / "student/exam-final.pdf").pages)
+    assert len(final.pages) == 3 * (final_pages + final_pages % 2)
     entry = next(o for o in result.outputs if o.path.endswith("print-sets/exam-midterm.pdf"))
     assert entry.audience == "instructor"  # it holds the roster's names: private
     assert (printed.stat().st_mode & 0o777) == 0o600

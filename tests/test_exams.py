@@ -316,3 +316,15 @@ def test_the_leak_check_knows_the_answers_of_reserved_items(course) -> None:
     assert secret.text == "MODEL-GAMMA weighs the evidence on both sides."
     assert needles.places[secret][0] == "modules/gamma/module.yaml"
     assert not needles.found_in("Answer every question. Write your name and student ID.")
+
+
+def test_a_print_set_without_a_class_size_is_refused_before_rendering(tmp_path) -> None:
+    root = copy_course(FIXTURE, tmp_path / "course")
+    replace_once(root / "course.yaml", "    answer_sheets: true\n",
+                 "    answer_sheets: true\n    print_set: true\n")
+    result = CliRunner().invoke(main, ["build", "-p", str(root)])
+    assert result.exit_code == 1
+    assert ("error: course.yaml:20:16: exams[0].print_set: a print set of 'exam-midterm' needs "
+            "the class size: add `print_copies: N`, or a `roster` CSV (student_id, name)"
+            ) in result.output
+    assert not (root / "dist").exists() or not any((root / "dist").rglob("*.pdf"))

@@ -66,12 +66,14 @@ def render_checks(course: Course) -> list[Diagnostic]:
     the warnings (placeholders in drafts) are returned. `check` and `build` both run this."""
     from hscourse.assess.review import placeholders
     from hscourse.render.fonts import check_coverage
+    from hscourse.render.printsets import check_print_sets
 
     problems: list[Diagnostic] = []
-    try:
-        check_coverage(course)
-    except ContentError as exc:
-        problems += exc.diagnostics
+    for check in (check_coverage, check_print_sets):
+        try:
+            check(course)
+        except ContentError as exc:
+            problems += exc.diagnostics
     found = placeholders(course)
     problems += [replace(d, message=d.message + " (or mark the module `draft: true`)")
                  for severity, d in found if severity == "error"]

@@ -16,6 +16,7 @@ from io import BytesIO
 from typing import Any
 
 from hscourse.assess.sheets import read_roster
+from hscourse.course.load import Document
 from hscourse.course.model import Course, Module
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.output import Output, sha256
@@ -35,14 +36,34 @@ def copies_for(course: Course, module: Module) -> list[dict[str, str] | None]:
     roster = read_roster(course) or []
     wanted = course.quiz_setting(module, "print_copies")
     if wanted is None and not roster:
-        where = course.exam(module.id)
-        doc = module.source if where else course.sources[-1]
-        path = (*where.where, "print_set") if where else ("print_set",)
-        raise ContentError([doc.diagnostic(path, f"a print set of {module.id!r} needs the "
-                                                 "class size: add `print_copies: N`, or a "
-                                                 "`roster` CSV (student_id, name)")])
+        raise ContentError([_where_asked(course, module).diagnostic(
+            _path_asked(course, module), f"a print set of {module.id!r} needs the class size: "
+            "add `print_copies: N`, or a `roster` CSV (student_id, name)")])
     count = max(int(wanted or 0), len(roster))
     return [*roster, *[None] * (count - len(roster))]
+
+
+def _path_asked(course: Course, module: Module) -> tuple[object, ...]:
+    exam = course.exam(module.id)
+    if exam is not None and "print_set" in exam.settings:
+        return (*exam.where, "print_set")
+    return ("print_set",)
+
+
+def _where_asked(course: Course, module: Module) -> Document:
+    """The file that asked for this print set: the exam's, or the last of course.yaml and
+    the term that sets `print_set`."""
+    exam = course.exam(module.id)
+    if exam is not None and "print_set" in exam.settings:
+        return exam.module.source
+    return next(d for d in reversed(course.sources)
+                if isinstance(d.data, dict) and "print_set" in d.data)
+
+
+def check_print_sets(course: Course) -> None:
+    """Refuse, before anything is rendered, a print set whose class size is unknown."""
+    for module in print_set_quizzes(course):
+        copies_for(course, module)
 
 
 def label_key(label: str) -> tuple[int, str]:

@@ -62,7 +62,8 @@ def prepare(root: Path, term: Path | None, options: Options) -> Course:
 
 def render_checks(course: Course) -> list[Diagnostic]:
     """What a build refuses before rendering, beyond the schema and rules the loader checks:
-    characters no font has, placeholder text outside draft modules. All problems at once;
+    characters no font has, placeholder text outside draft modules, a print set without a
+    class size. All problems at once;
     the warnings (placeholders in drafts) are returned. `check` and `build` both run this."""
     from hscourse.assess.review import placeholders
     from hscourse.render.fonts import check_coverage

@@ -111,6 +111,11 @@ def test_reserved_items_are_absent_from_module_quizzes_keys_and_exports(course) 
     for fmt in ("csv", "gift"):
         data, _ = export_one(course, fmt)
         assert not {i for i in reserved if re.search(rf"\b{i}\b", data.decode())}, fmt
+    from hscourse.formats.data import course_view
+
+    student = course_view(course, "student")  # which items an exam holds is not for students
+    assert "exams" not in student["course"] and "exams" in course_view(course, "instructor")[
+        "course"]
     # the final is not reserved: its items stay in their module quizzes
     assert set(exam_items(course, "final")) - reserved <= in_modules
     # and the review still reads every item, reserved or not

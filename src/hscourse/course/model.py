@@ -169,11 +169,13 @@ def secret_texts(module: Module) -> set[str]:
 
 
 SECRET_SETTINGS = secret_settings(SCHEMAS["course"])
-HIDDEN_SETTINGS = SECRET_SETTINGS | {"seed"}
+# The exam definitions name the items an exam holds: not for students before the exam (the
+# exam's own printed texts reach its templates separately).
+HIDDEN_SETTINGS = SECRET_SETTINGS | {"seed", "exams"}
 
 
 def public_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """The settings anything printed or exported may show: no secret, no seed."""
+    """The settings anything printed or exported may show: no secret, no seed, no exam."""
     return {k: v for k, v in settings.items() if k not in HIDDEN_SETTINGS}
 
 

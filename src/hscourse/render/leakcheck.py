@@ -133,8 +133,9 @@ class Needles:
         for module in course.quizzes():
             for text in all_strings(module_view(module, "student", "")):
                 visible |= _variants(text)
-        for exam in course.exams:  # the cover page's instructions
-            for text in all_strings(exam.settings):
+        for exam in course.exams:  # the cover page's texts
+            printed = [exam.settings.get(k, "") for k in ("title", "instructions")]
+            for text in printed + [part["title"] for part in exam.parts]:
                 visible |= _variants(text)
         visible_text = "\n".join(_joined(v) for v in visible)
         visible_grams = {gram for v in visible for gram in _grams(v)}

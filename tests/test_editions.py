@@ -12,8 +12,9 @@ from markupsafe import Markup
 from pypdf import PdfReader
 
 from hscourse.build import BuildResult
-from hscourse.course.model import instructor_only_texts, secret_texts
+from hscourse.course.model import LETTERS, instructor_only_texts, secret_texts
 from hscourse.course.project import load_course
+from hscourse.course.resolve import load_resolved
 from hscourse.render.html import EDITIONS, render_edition
 from hscourse.render.markdown import render_inline
 from hscourse.render.pdf import write_pdf
@@ -38,6 +39,26 @@ def case(request: pytest.FixtureRequest) -> tuple[Path, BuildResult, dict[tuple[
     return root, result, texts_by_module(result)
 
 
+def exam_outputs(root: Path) -> list[str]:
+    """What each exam of the course adds (docs/exams.md): per form, the exam, its key (PDF and
+    CSV), a responses template and, when asked for, an answer sheet and its layout."""
+    out = []
+    for exam in load_resolved(root).exams:
+        name, versions = exam.module.id, exam.settings.get("versions", 1)
+        forms = [LETTERS[i] for i in range(versions)] if versions > 1 else [""]
+        for form in forms:
+            suffix = f"-{form}" if form else ""
+            out += [f"student/{name}{suffix}.pdf", f"instructor/{name}-key{suffix}.pdf",
+                    f"instructor/{name}-key{suffix}.csv",
+                    f"instructor/{name}-responses-template{suffix}.csv"]
+            if exam.settings.get("answer_sheets"):
+                out += [f"student/answer-sheets/{name}{suffix}{ext}"
+                        for ext in (".pdf", "-layout.json")]
+        if versions > 1:
+            out.append(f"instructor/{name}-versions.csv")
+    return out
+
+
 def test_outputs_and_manifest(case: tuple[Path, BuildResult, dict]) -> None:
     root, result, _ = case
     course = load_course(root)
@@ -45,12 +66,13 @@ def test_outputs_and_manifest(case: tuple[Path, BuildResult, dict]) -> None:
                       for folder, kind in (("student", "handout"), ("student", "quiz"),
                                            ("instructor", "guide")))
     expected += [f"instructor/{m.id}-responses-template.csv" for m in course.modules]
+    expected += exam_outputs(root)
     manifest = json.loads((result.dist / "manifest.json").read_text())
     assert [e["path"] for e in manifest["outputs"]] == sorted(expected)
     for entry in (e for e in manifest["outputs"] if e["path"].endswith(".pdf")):
         student = entry["audience"] == "student"  # student PDFs record the leak check they passed
         assert set(entry) == {"path", "audience", "kind", "module", "sha256", "input"} | (
-            {"checked"} if student else set())
+            {"checked"} if student else set()) | ({"version"} if "version" in entry else set())
         assert entry.get("checked") is (True if student else None)
         assert entry["audience"] == entry["path"].split("/")[0]
         assert (result.dist / entry["path"]).read_bytes()[:5] == b"%PDF-"

@@ -20,7 +20,6 @@ from hscourse.render.language import (
     Language,
     catalogue_languages,
     css_string,
-    latin_words_marked,
     message_ids,
     messages,
     template_catalogue,

@@ -11,6 +11,7 @@ import pytest
 import zxingcpp
 
 from hscourse.assess.sheets import layout, parse_qr, qr_payload, sheets_for_quiz
+from hscourse.course.model import LETTERS
 from hscourse.course.resolve import load_resolved
 from hscourse.output import Output
 from hscourse.render.documents import data_files, documents
@@ -117,7 +118,9 @@ def test_the_build_lists_sheets_and_layouts_as_student_outputs(course, rendered)
     docs = [d for d in documents(course) if d.entry.kind == "answer-sheet"]
     assert {d.entry.path for d in docs} == {
         f"student/answer-sheets/{m}-{f}.pdf" for m in (m.id for m in course.modules)
-        for f in "ABC"}
+        for f in "ABC"} | {  # the shipped exams, in their own number of forms
+        f"student/answer-sheets/{e.module.id}-{LETTERS[i]}.pdf" for e in course.exams
+        for i in range(e.settings["versions"])}
     assert {d.entry.audience for d in docs} == {"student"}
     files = {o.path: data for o, data in data_files(course).items()
              if o.kind == "answer-sheet-layout"}

@@ -73,17 +73,20 @@ def load_warnings(course: Course) -> list[Diagnostic]:
 def render_checks(course: Course) -> list[Diagnostic]:
     """What a build refuses before rendering, beyond the schema and rules the loader checks:
     characters no font has, placeholder text outside draft modules, labels that name no
-    message. All problems at once; the warnings (placeholders in drafts, labels left in
-    English) are returned. `check` and `build` both run this."""
+    message, a print set without a class size. All problems at once; the warnings
+    (placeholders in drafts, labels left in English) are returned. `check` and `build` both
+    run this."""
     from hscourse.assess.review import placeholders
     from hscourse.render.fonts import check_coverage
     from hscourse.render.language import label_problems
+    from hscourse.render.printsets import check_print_sets
 
     problems: list[Diagnostic] = []
-    try:
-        check_coverage(course)
-    except ContentError as exc:
-        problems += exc.diagnostics
+    for check in (check_coverage, check_print_sets):
+        try:
+            check(course)
+        except ContentError as exc:
+            problems += exc.diagnostics
     found = placeholders(course)
     problems += [replace(d, message=d.message + " (or mark the module `draft: true`)")
                  for severity, d in found if severity == "error"]
@@ -168,6 +171,7 @@ def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
            options: Options, inputs: str) -> BuildResult:
     from hscourse.formats.lms import export_outputs
     from hscourse.render.documents import data_files, documents, render_pdfs
+    from hscourse.render.printsets import print_sets
     from hscourse.render.workers import Renderer, build_context, worker_count
 
     with Renderer(worker_count(options.jobs)) as renderer:
@@ -182,6 +186,7 @@ def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
             files, rendered = render_pdfs(course, documents(course, options.personalised),
                                           dist, options, renderer, context, progress)
             files.update(data_files(course))
+            files.update(print_sets(course, files))
             files.update(exported)
             if context.needles is not None:
                 check_student_files(context.needles, files)

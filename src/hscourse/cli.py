@@ -178,7 +178,9 @@ def check(project: Path, term: Path | None) -> None:
     n = len(course.modules)
     found = (f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
              if warnings else "no problems found")
-    echo(f"OK: {n} module{'s' if n != 1 else ''}, {items} quiz items, {found}.")
+    exams = len(course.exams)
+    listed = f", {exams} exam{'s' if exams != 1 else ''}" if exams else ""
+    echo(f"OK: {n} module{'s' if n != 1 else ''}, {items} quiz items{listed}, {found}.")
 
 
 @main.command()
@@ -338,7 +340,7 @@ def export(project: Path, term: Path | None, fmt: str, audience: str, strict: bo
 
 @main.command()
 @click.argument("responses", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--quiz", required=True, help="The quiz: a module id.")
+@click.option("--quiz", required=True, help="The quiz: a module id, or exam-<id> for an exam.")
 @project_option
 @term_option
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
@@ -430,7 +432,8 @@ def run() -> None:
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @project_option
 @term_option
-@click.option("--quiz", required=True, help="The quiz the sheets are for (a module id).")
+@click.option("--quiz", required=True, help="The quiz the sheets are for (a module id, or "
+              "exam-<id>).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The responses CSV to write (for `hscourse grade`).")
 @click.option("--decisions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -451,9 +454,9 @@ def scan(scans: tuple[Path, ...], project: Path, term: Path | None, quiz: str, o
     from hscourse.course.resolve import load_resolved
 
     course = load_resolved(project, term_path(project, term))
-    if quiz not in {m.id for m in course.modules}:
-        raise click.UsageError(f"--quiz {quiz}: not a module of this course; choose from "
-                               + ", ".join(m.id for m in course.modules))
+    if quiz not in {m.id for m in course.quizzes()}:
+        raise click.UsageError(f"--quiz {quiz}: not a module or exam of this course; choose "
+                               "from " + ", ".join(m.id for m in course.quizzes()))
     report = run_scan(course, quiz, scans, output, decisions, jobs, seed)
     outcome = report.outcome
     if outcome.pending:

@@ -67,4 +67,26 @@ def inputs(root: Path, term: Path | None, options: str) -> str:
     for name in COURSE_FOLDERS:
         for path in _files(root / name):
             _add_file(digest, path, str(path.relative_to(root)))
+    roster = _roster(root, term)
+    if roster is not None:
+        _add_file(digest, roster, "roster")
     return digest.hexdigest()
+
+
+def _roster(root: Path, term: Path | None) -> Path | None:
+    """The roster CSV the settings name (print sets and class sheets print its names), when
+    it is a file inside the course folder."""
+    import yaml
+
+    name = None
+    for path in [root / "course.yaml"] + ([term] if term else []):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # the build reports it
+        if isinstance(data, dict) and isinstance(data.get("roster"), str):
+            name = data["roster"]
+    if name is None:
+        return None
+    path = (root / name).resolve()
+    return path if path.is_relative_to(root) and path.is_file() else None

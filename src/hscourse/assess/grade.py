@@ -119,7 +119,7 @@ class Grading:
 def printed_forms(course: Course, module: Module) -> list[Form]:
     """The forms the build printed for a module: its versions, or the one unshuffled quiz
     (whose matching and ordering choices are shuffled with the module's seed)."""
-    if course.settings.versions > 1:
+    if course.versions(module) > 1:
         return forms_for(course, module)
     return [Form("", module, module_seed(course, module))]
 
@@ -141,9 +141,9 @@ def _original_positions(printed: list[dict[str, Any]], source: list[dict[str, An
 
 def quiz_forms(course: Course, quiz: str, seed: str | None = None) -> QuizForms:
     """The printed forms of a quiz (a module id), each question mapped to its item."""
-    module = next((m for m in course.modules if m.id == quiz), None)
+    module = next((m for m in course.quizzes() if m.id == quiz), None)
     if module is None:
-        known = [m.id for m in course.modules]
+        known = [m.id for m in course.quizzes()]
         raise ContentError([Diagnostic("course.yaml", 0, 0, "", f"no quiz {quiz!r} in this "
                                        f"course{did_you_mean(quiz, known)}")])
     if seed is not None:  # --seed, as the build that printed the forms was given it

@@ -65,7 +65,10 @@ class GradeResult:
 
 
 def _location(module: Module, item_id: str) -> tuple[str, int]:
-    """The module file and line where an item is defined (line 0 if it came from an overlay)."""
+    """The module file and line where an item is defined (line 0 if it came from an overlay);
+    an exam's items are located in their own modules."""
+    if item_id in module.locations:
+        return module.locations[item_id]
     listed = module.source.data.get("quiz", []) if isinstance(module.source.data, dict) else []
     for index, entry in enumerate(listed):
         if isinstance(entry, dict) and entry.get("id") == item_id:

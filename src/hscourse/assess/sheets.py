@@ -108,7 +108,7 @@ def quiz_sheets(course: Course, module: Module) -> list[Sheet]:
                      title=str(module.data.get("title", module.id)),
                      paper=course.settings.paper, id_digits=id_digits(course))
 
-    if course.settings.versions < 2:
+    if course.versions(module) < 2:
         return [sheet("", module, module_seed(course, module))]
     return [sheet(form.letter, form.module, form.seed) for form in forms_for(course, module)]
 

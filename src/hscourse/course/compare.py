@@ -51,7 +51,7 @@ def differences(a: Course, b: Course) -> list[str]:
     left, right = a.settings.values(), b.settings.values()
     lines = [f"{key}: {_value(left.get(key, '-'), key)} -> {_value(right.get(key, '-'), key)}"
              for key in sorted(set(left) | set(right))
-             if key != "modules" and left.get(key) != right.get(key)]
+             if key not in ("modules", "exams") and left.get(key) != right.get(key)]
     order_a, order_b = [m.id for m in a.modules], [m.id for m in b.modules]
     lines += [f"module {m} only in the first" for m in order_a if m not in order_b]
     lines += [f"module {m} only in the second" for m in order_b if m not in order_a]
@@ -60,4 +60,26 @@ def differences(a: Course, b: Course) -> list[str]:
         lines.append(f"module order: {', '.join(order_a)} -> {', '.join(order_b)}")
     for module_id in shared:
         lines += _module_lines(a, b, module_id)
+    return lines + _exam_lines(a, b)
+
+
+def _exam_lines(a: Course, b: Course) -> list[str]:
+    """Exams only in one term; for the others, their settings, items (as drawn) and points."""
+    exams_a, exams_b = ({e.id: e for e in c.exams} for c in (a, b))
+    lines = [f"exam {e} only in the first" for e in exams_a if e not in exams_b]
+    lines += [f"exam {e} only in the second" for e in exams_b if e not in exams_a]
+    for exam_id in (e for e in exams_a if e in exams_b):
+        left, right = exams_a[exam_id], exams_b[exam_id]
+        for key in ("title", "date", "duration", "versions", "reserve"):
+            if left.settings.get(key) != right.settings.get(key):
+                lines.append(f"exam {exam_id}: {key} {left.settings.get(key, '-')} -> "
+                             f"{right.settings.get(key, '-')}")
+        items_a, items_b = ({i["id"]: i for i in e.module.data["quiz"]} for e in (left, right))
+        lines += [f"exam {exam_id}: item {i} only in the first" for i in items_a
+                  if i not in items_b]
+        lines += [f"exam {exam_id}: item {i} only in the second" for i in items_b
+                  if i not in items_a]
+        lines += [f"exam {exam_id}: {i} points {items_a[i]['points']:g} -> "
+                  f"{items_b[i]['points']:g}" for i in items_a
+                  if i in items_b and items_a[i]["points"] != items_b[i]["points"]]
     return lines

@@ -61,10 +61,22 @@ def module_seed(course: Course, module: Module, override: str | None = None) -> 
 
 
 def shuffles(course: Course) -> bool:
-    """Whether anything printed for students depends on the seed (forms, matching, ordering)."""
-    return course.settings.versions > 1 or any(
+    """Whether anything printed for students depends on the seed (forms, matching, ordering,
+    an exam's random draw)."""
+    return any(course.versions(m) > 1 for m in course.quizzes()) or any(
         item["type"] in ("matching", "ordering")
-        for module in course.modules for item in module.data.get("quiz", []))
+        for module in course.modules for item in module.data.get("quiz", [])) or any(
+        "draw" in part for exam in course.exams for part in exam.settings["parts"])
+
+
+def form_label(index: int) -> str:
+    """The letter of form `index` (0-based): A..Z, then AA, AB..., as a spreadsheet counts."""
+    label = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        label = LETTERS[rest] + label
+    return label
 
 
 def _rng(*parts: object) -> random.Random:
@@ -121,14 +133,13 @@ def make_form(module: Module, letter: str, seed: str,
         if item["type"] in ("single_choice", "multiple_answer"):
             item["options"] = shuffle_options(item["options"], rng)
     data["quiz"] = reordered
-    return Form(letter, Module(module.id, data, module.source), f"{seed}|{letter}")
+    return Form(letter, Module(module.id, data, module.source, module.locations), f"{seed}|{letter}")
 
 
 def forms_for(course: Course, module: Module) -> list[Form]:
     seed = module_seed(course, module)
-    count = course.settings.versions
     pools = course.version_pools.get(module.id, [])
-    return [make_form(module, LETTERS[i], seed, pools) for i in range(count)]
+    return [make_form(module, form_label(i), seed, pools) for i in range(course.versions(module))]
 
 
 def key_rows(form: Form) -> list[dict[str, Any]]:

@@ -32,10 +32,29 @@ class Module:
     id: str
     data: dict[str, Any]
     source: Document
+    # file and line of items defined outside `source` (an exam's items, in their modules)
+    locations: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def folder(self) -> str:
         return f"modules/{self.id}"
+
+
+@dataclass
+class Exam:
+    """An exam across modules, modelled as a synthetic module whose quiz is the drawn items
+    (id `exam-<id>`), so that forms, keys, sheets, grading and exports treat it as a quiz."""
+
+    id: str
+    module: Module
+    settings: dict[str, Any]  # the exam's definition as written (title, date, parts...)
+    parts: list[dict[str, Any]]  # per part: title, items (ids in order), points
+    drawn_from: list[Module]  # the modules it draws on, with every item (reserved ones too)
+    where: tuple[object, ...] = ()  # its path in the settings file, for messages
+
+    @property
+    def quiz_id(self) -> str:
+        return self.module.id
 
 
 @dataclass
@@ -51,9 +70,40 @@ class Course:
     template_dirs: tuple[Path, ...] = ()
     origins: list[tuple[str, str, str]] = field(default_factory=list)
     version_pools: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    exams: list[Exam] = field(default_factory=list)
 
     def module(self, module_id: str) -> Module:
-        return next(m for m in self.modules if m.id == module_id)
+        """A module, or an exam's synthetic module, by id."""
+        return next(m for m in self.quizzes() if m.id == module_id)
+
+    def quizzes(self) -> list[Module]:
+        """Every printed quiz: the modules' (in teaching order), then the exams'."""
+        return [*self.modules, *(exam.module for exam in self.exams)]
+
+    def full_modules(self) -> list[Module]:
+        """The modules with the items an exam reserved put back: for the leak check (they
+        are answers still) and the item review (they are printed, on the exam)."""
+        drawn = {m.id: m for exam in self.exams for m in exam.drawn_from}
+        return [drawn.get(m.id, m) for m in self.modules]
+
+    def exam(self, module_id: str) -> Exam | None:
+        """The exam whose synthetic module has this id, or None for a teaching module."""
+        return next((e for e in self.exams if e.module.id == module_id), None)
+
+    def versions(self, module: Module) -> int:
+        """How many forms a quiz is printed in: an exam's own `versions`, else the course's."""
+        exam = self.exam(module.id)
+        if exam is not None and "versions" in exam.settings:
+            return int(exam.settings["versions"])
+        return self.settings.versions
+
+    def quiz_setting(self, module: Module, name: str) -> Any:
+        """A per-quiz switch (answer_sheets, print_set, print_copies): an exam's own value,
+        else the course's (None when neither sets it)."""
+        exam = self.exam(module.id)
+        if exam is not None and name in exam.settings:
+            return exam.settings[name]
+        return getattr(self.settings, name)
 
     def set_flags(self, **flags: Any) -> None:
         """Command-line flags (`--seed`, `--large-print`) on top of the resolved settings."""
@@ -191,6 +241,16 @@ def module_view(module: Module, audience: Audience, seed: str) -> dict[str, Any]
         if audience == "instructor":
             item["key"] = answer_key(item)
     return view
+
+
+def set_points(item: dict[str, Any], points: float) -> None:
+    """Give an item new points (a term's `points`, an exam part's); an essay's rubric is
+    scaled to match."""
+    if item["type"] == "essay":
+        scale = points / item["points"]
+        for criterion in item["rubric"]:
+            criterion["points"] = round(criterion["points"] * scale, 2)
+    item["points"] = points
 
 
 def total_points(view: dict[str, Any]) -> float:

@@ -111,7 +111,7 @@ def load_course(root: Path) -> Course:
     problems.extend(course_id_errors([(m.source, m.data) for m in modules]))
     if problems:
         raise ContentError(problems)
-    origins = [(key, ", ".join(v) if isinstance(v, list) else str(v),
+    origins = [(key, ", ".join(map(str, v)) if isinstance(v, list) else str(v),
                 f"{course.file}:{course.where((key,))[0]}") for key, v in course.data.items()]
     return Course(root, Settings.from_values(course.data), modules, [course] + [m.source for m in modules],
                   origins=origins)

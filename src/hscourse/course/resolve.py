@@ -255,5 +255,7 @@ def load_resolved(root: Path, term_file: Path | None = None) -> Course:
     """Load the course at root, as taught in the given term (or as course.yaml alone)."""
     if term_file is not None and term_id_problem(term_file):
         raise ContentError([Diagnostic(str(term_file), 0, 0, "", term_id_problem(term_file))])
+    from hscourse.course.exams import attach_exams
+
     course = load_course(root)
-    return course if term_file is None else resolve_term(course, term_file)
+    return attach_exams(course if term_file is None else resolve_term(course, term_file))

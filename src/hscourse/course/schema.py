@@ -208,6 +208,51 @@ MODULE = obj({
     }, (), "Notes for the instructor.")),
 }, ("id", "title", "overview", "objectives", "readings"), "A teaching module.")
 
+PRINT_SET = {"type": "boolean", "default": False,
+             "description": "Also write one print-ready PDF per quiz (or exam) with its forms "
+                            "interleaved A, B, C, A... for a whole class, each copy padded to an "
+                            "even page count for duplex printing (see docs/exams.md)."}
+PRINT_COPIES = {"type": "integer", "minimum": 1, "maximum": 2000,
+                "description": "How many copies a print set holds (the class size); without "
+                               "it, one per student of the `roster`."}
+EXAM_VERSIONS = {"type": "integer", "minimum": 1, "maximum": 702,
+                 "description": "How many forms of this exam to print (A-Z, then AA, AB...); "
+                                "default: the course's `versions`."}
+EXAM_PART = obj({
+    "title": text("The part's heading, e.g. 'Part A: multiple choice'; forms shuffle within "
+                  "a part."),
+    "modules": listing(ident("A module id."), "The modules this part draws items from."),
+    "items": listing(ident("A quiz item id."), "Only these items (by id)."),
+    "tags": listing(ident("A tag."), "Only items carrying one of these tags."),
+    "levels": listing(LEVEL, "Only items at one of these levels."),
+    "objectives": listing(ident("An objective id."), "Only items assessing one of these "
+                                                     "objectives."),
+    "draw": {"type": "integer", "minimum": 1,
+             "description": "Draw this many of the matching items at random (the same draw "
+                            "every build; keyed with the course secret); default: all of them."},
+    "points": {**POINTS, "description": "Points for every item of this part (replacing the "
+                                        "items' own)."},
+    "reserve": {"type": "boolean",
+                "description": "Leave this part's items out of the module quizzes this term."},
+}, ("modules",), "A part of an exam: items drawn from named modules.")
+EXAM = obj({
+    "id": ident("The exam's id (its outputs are named exam-<id>); not a module's id."),
+    "title": text("The exam's title, e.g. 'Midterm examination'."),
+    "instructions": markdown("Instructions printed on the cover page."),
+    "duration": {**WHOLE_MINUTES, "description": "The time allowed, in minutes."},
+    "date": DATE,
+    "parts": listing(EXAM_PART, "The parts, in the order they are printed."),
+    "reserve": {"type": "boolean",
+                "description": "Leave every item of this exam out of the module quizzes this "
+                               "term, so that students do not meet them twice."},
+    "versions": EXAM_VERSIONS,
+    "answer_sheets": {"type": "boolean",
+                      "description": "Bubble answer sheets for this exam; default: the "
+                                     "course's `answer_sheets`."},
+    "print_set": PRINT_SET,
+    "print_copies": PRINT_COPIES,
+}, ("id", "title", "parts"), "An exam across modules: a midterm or a final.")
+
 COURSE = obj({
     "title": text("The course title."),
     "code": text("The course code, e.g. 'HSC 210'."),
@@ -278,6 +323,10 @@ COURSE = obj({
     }, (), "Answer sheet settings."),
     "roster": text("A CSV file (relative to the course folder) with the columns student_id "
                    "and name: personalised answer sheets, and the names `scan` writes."),
+    "exams": listing(EXAM, "Exams drawing items from several modules (midterms, finals): "
+                           "see docs/exams.md; a term's `exams: []` has none.", min_items=0),
+    "print_set": PRINT_SET,
+    "print_copies": PRINT_COPIES,
     "exports": {"type": "array", "uniqueItems": True, "default": [], "description":
                 "Question banks `build` also writes into dist/lms/: moodle (Moodle XML), gift, "
                 "qti (Canvas QTI 1.2 zip), csv (the answer key).",

@@ -20,7 +20,9 @@ SETTING_SCHEMAS: dict[str, dict[str, Any]] = {
     **{key: TERM["properties"][key] for key in ("start_date", "section")},
 }
 SECRET_SETTINGS = secret_settings(COURSE)
-HIDDEN_SETTINGS = SECRET_SETTINGS | {"seed"}
+# The exam definitions name the items an exam holds: not for students before the exam (the
+# exam's own printed texts reach its templates separately).
+HIDDEN_SETTINGS = SECRET_SETTINGS | {"seed", "exams"}
 
 Origins = list[tuple[str, str, str]]
 
@@ -74,13 +76,16 @@ class Settings:
     roster: str | None = None
     exports: tuple[str, ...] = _default("exports")
     moodle_ordering: bool = _default("moodle_ordering")
+    exams: tuple[dict[str, Any], ...] = ()
+    print_set: bool = _default("print_set")
+    print_copies: int | None = None
     labels: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> Settings:
         """Settings from validated YAML values (course.yaml with the term's on top)."""
         typed = dict(values)
-        for name in ("modules", "exports"):
+        for name in ("modules", "exports", "exams"):
             if name in typed:
                 typed[name] = tuple(typed[name])
         if "render_limits" in typed:

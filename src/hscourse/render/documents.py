@@ -21,12 +21,21 @@ from hscourse.assess.sheets import (
     read_roster,
     sheet_html,
 )
-from hscourse.course.forms import forms_for, key_csv, version_map_csv
-from hscourse.course.model import Course, Module
+from hscourse.course.forms import Form, forms_for, key_csv, module_seed, version_map_csv
+from hscourse.course.model import Course, Exam, Module
 from hscourse.errors import ContentError, Diagnostic
 from hscourse.options import Options
 from hscourse.output import Output, read_manifest, sha256
-from hscourse.render.html import EDITIONS, KEY, READERS, render_edition, render_reader
+from hscourse.render.html import (
+    EDITIONS,
+    EXAM_EDITIONS,
+    KEY,
+    READERS,
+    render_edition,
+    render_exam,
+    render_reader,
+)
+from hscourse.render.printsets import names_entry, names_students, print_set_quizzes
 from hscourse.render.workers import Context, Job, Renderer, build_context, worker_count
 
 Progress = Callable[[int, int, str], None]
@@ -62,7 +71,7 @@ def module_documents(course: Course, module: Module) -> Iterable[Document]:
     """Every PDF of one module: handout, guide, and the quiz (or its forms and their keys)."""
     source = module.source.file
     folders = (f"modules/{module.id}", *asset_folders(course))
-    versions = course.settings.versions if module.data.get("quiz") else 0
+    versions = course.versions(module) if module.data.get("quiz") else 0
     for edition in EDITIONS:
         if edition.kind == "quiz" and versions != 1:
             continue
@@ -76,15 +85,40 @@ def module_documents(course: Course, module: Module) -> Iterable[Document]:
                 yield Document(_entry(edition.path(module.id, form.letter), edition.audience,
                                       edition.kind, module.id, form.letter),
                                render_edition(course, module, edition, form), source, folders)
+    yield from sheet_documents(course, module, source, folders)
+
+
+def sheet_documents(course: Course, module: Module, source: str, folders: tuple[str, ...]
+                    ) -> Iterable[Document]:
     for sheet in answer_sheets(course, module):
         yield Document(_entry(f"student/answer-sheets/{sheet.name}.pdf", "student",
                               "answer-sheet", module.id, sheet.form or None),
                        sheet_html(course, sheet), source, folders)
 
 
+def exam_documents(course: Course, exam: Exam) -> Iterable[Document]:
+    """Every PDF of an exam: the exam (or its forms) with a cover page, a key per form, and
+    its answer sheets. Its items come from several modules: it may read all their folders."""
+    module, source = exam.module, exam.module.source.file
+    folders = (*(f"modules/{m.id}" for m in exam.drawn_from), *asset_folders(course))
+    versions = course.versions(module)
+    forms = forms_for(course, module) if versions > 1 else [single_form(course, module)]
+    for form in forms:
+        for edition in EXAM_EDITIONS:
+            yield Document(_entry(edition.path(module.id, form.letter or None),
+                                  edition.audience, edition.kind, module.id, form.letter or None),
+                           render_exam(course, exam, edition, form), source, folders)
+    yield from sheet_documents(course, module, source, folders)
+    students = names_students(course, module) if module in print_set_quizzes(course) else []
+    if students:
+        yield Document(names_entry(module), render_exam(course, exam, EXAM_EDITIONS[0],
+                                                        single_form(course, module), students),
+                       source, folders)
+
+
 def answer_sheets(course: Course, module: Module) -> list[Sheet]:
-    """The bubble sheets of a module's quiz forms, when the course asks for them."""
-    if not course.settings.answer_sheets or not module.data.get("quiz"):
+    """The bubble sheets of a quiz's forms, when the course (or the exam) asks for them."""
+    if not course.quiz_setting(module, "answer_sheets") or not module.data.get("quiz"):
         return []
     return quiz_sheets(course, module)
 
@@ -92,7 +126,7 @@ def answer_sheets(course: Course, module: Module) -> list[Sheet]:
 def sheet_layouts(course: Course) -> dict[Output, bytes]:
     """Beside each answer sheet, its layout: where every bubble and marker is."""
     files: dict[Output, bytes] = {}
-    for module in course.modules:
+    for module in course.quizzes():
         for sheet in answer_sheets(course, module):
             data = layout_json(sheet)
             files[Output(f"student/answer-sheets/{sheet.name}-layout.json", "student",
@@ -109,7 +143,7 @@ def responses_templates(course: Course, module: Module) -> dict[Output, bytes]:
     if not questions:
         return {}
     letters: list[str | None]
-    if course.settings.versions < 2:
+    if course.versions(module) < 2:
         path, letters = f"instructor/{module.id}-responses-template.csv", [None]
     else:
         forms = forms_for(course, module)
@@ -128,23 +162,37 @@ def data_files(course: Course) -> dict[Output, bytes]:
     """The non-PDF outputs: responses templates, answer-sheet layouts, per-form key CSVs, the
     cross-version map."""
     files = sheet_layouts(course)
-    for module in course.modules:
+    for module in course.quizzes():
         files.update(responses_templates(course, module))
-    if course.settings.versions < 2:
+        files.update(key_files(course, module))
+    return files
+
+
+def key_files(course: Course, module: Module) -> dict[Output, bytes]:
+    """Per form of a quiz, its key as CSV, and the cross-form map; an exam printed in one
+    version gets its key CSV too (a module's single quiz has its key in the guide)."""
+    files: dict[Output, bytes] = {}
+    exam = course.exam(module.id) is not None
+    if not module.data.get("quiz") or (course.versions(module) < 2 and not exam):
         return files
-    for module in course.modules:
-        if not module.data.get("quiz"):
-            continue
-        forms = forms_for(course, module)
-        for form in forms:
-            data = key_csv(form)
-            path = f"instructor/{module.id}-key-{form.letter}.csv"
-            files[Output(path, "instructor", "answer-key", module.id, sha256(data),
-                         form.letter)] = data
+    forms = forms_for(course, module) if course.versions(module) > 1 else [
+        single_form(course, module)]
+    kind = "exam-key" if exam else "answer-key"
+    for form in forms:
+        data = key_csv(form)
+        path = "-".join(p for p in (f"instructor/{module.id}-key", form.letter) if p) + ".csv"
+        files[Output(path, "instructor", kind, module.id, sha256(data),
+                     form.letter or None)] = data
+    if len(forms) > 1:
         data = version_map_csv(forms)
         files[Output(f"instructor/{module.id}-versions.csv", "instructor", "version-map",
                      module.id, sha256(data))] = data
     return files
+
+
+def single_form(course: Course, module: Module) -> Form:
+    """The one printed version of a quiz: unshuffled, with no letter."""
+    return Form("", module, module_seed(course, module))
 
 
 def class_sheets(course: Course) -> Iterable[Document]:
@@ -155,7 +203,7 @@ def class_sheets(course: Course) -> Iterable[Document]:
         raise ContentError([Diagnostic("course.yaml", 0, 0, "roster", "personalised answer "
                                        "sheets need a roster: a CSV with student_id and name")])
     folders = (*(f"modules/{m.id}" for m in course.modules), *asset_folders(course))
-    for module in course.modules:
+    for module in course.quizzes():
         sheets = answer_sheets(course, module)
         if sheets:
             yield Document(_entry(f"instructor/answer-sheets/{module.id}-class.pdf",
@@ -165,6 +213,7 @@ def class_sheets(course: Course) -> Iterable[Document]:
 
 def documents(course: Course, personalised: bool = False) -> list[Document]:
     docs = [d for m in course.modules for d in module_documents(course, m)]
+    docs += [d for exam in course.exams for d in exam_documents(course, exam)]
     if personalised:
         docs += class_sheets(course)
     if course.settings.reader:

@@ -27,6 +27,7 @@ from hscourse.course.model import (
     AUDIENCES,
     LETTERS,
     Course,
+    Exam,
     Module,
     module_view,
     total_points,
@@ -74,6 +75,21 @@ EDITIONS = (
     Edition("guide", "instructor", "guide.html.j2", N_("Instructor guide")),
 )
 KEY = Edition("answer-key", "instructor", "key.html.j2", N_("Answer key"), "key")
+
+
+@dataclass(frozen=True)
+class ExamEdition(Edition):
+    """An exam's edition: student/exam-<id>[-A].pdf, instructor/exam-<id>-key[-A].pdf."""
+
+    def path(self, module_id: str | None, version: str | None = None) -> str:
+        name = "-".join(p for p in (module_id, self.slug, version) if p)
+        return f"{self.audience}/{name}.pdf"
+
+
+EXAM_EDITIONS = (
+    ExamEdition("exam", "student", "exam.html.j2", N_("Exam")),
+    ExamEdition("exam-key", "instructor", "exam-key.html.j2", N_("Answer key"), "key"),
+)
 READERS = (
     Edition("reader", "student", "reader.html.j2", N_("Course reader")),
     Edition("reader", "instructor", "reader.html.j2", N_("Course reader for instructors")),
@@ -168,6 +184,26 @@ def render_edition(course: Course, module: Module, edition: Edition,
                            when=schedule_line(course.schedule.get(module.id, {}),
                                               language_of(course.settings)),
                            form=form.letter if form else "", **context_extras(course))
+
+
+def render_exam(course: Course, exam: Exam, edition: Edition, form: Form,
+                students: list[dict[str, Any]] | None = None) -> str:
+    """The HTML of an exam form (its cover page and questions) or of its key; with students,
+    of a print set's name pages (one cover per student, only the name and ID visible)."""
+    view = module_view(form.module, edition.audience, form.seed)
+    total = total_points(view)
+    parts = [{"title": section,
+              "questions": sum(1 for i in view["quiz"] if i["section"] == section),
+              "points": sum(i["points"] for i in view["quiz"] if i["section"] == section)}
+             for section in dict.fromkeys(i["section"] for i in view["quiz"])]
+    settings = {k: exam.settings[k] for k in ("title", "instructions", "duration", "date")
+                if k in exam.settings}
+    return render_template(course, edition.template, module=view, edition=edition,
+                           total_points=total, exam={**settings, "parts": parts},
+                           when=language_of(course.settings).date(exam.settings["date"])
+                           if "date" in exam.settings
+                           else "", form=form.letter, **context_extras(course),
+                           **({"students": students} if students is not None else {}))
 
 
 def render_reader(course: Course, edition: Edition) -> str:

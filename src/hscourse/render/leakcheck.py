@@ -40,7 +40,13 @@ from typing import Any
 
 from hscourse.course.assets import local_image_paths
 from hscourse.course.forms import course_secret
-from hscourse.course.model import Course, all_strings, instructor_only_texts, module_view
+from hscourse.course.model import (
+    Course,
+    Module,
+    all_strings,
+    instructor_only_texts,
+    module_view,
+)
 from hscourse.errors import Diagnostic, format_path
 from hscourse.output import Output
 from hscourse.render.markdown import render_block
@@ -163,7 +169,7 @@ def _place(course: Course, secret: Secret) -> Place:
     """Where a secret stands (for the message)."""
     if not secret.module:
         return Place("course.yaml", 0, 0, "secret", "")
-    module = course.module(secret.module)
+    module = secret_modules(course)[secret.module]
     path = _locate_image(module.data, secret.text) or _locate(module.data, secret.text) or ()
     line, column = module.source.where(path)
     return Place(module.source.file, line, column, format_path(path), _owner(module.data, path))
@@ -196,6 +202,11 @@ def _hit(text: str, spans: list[tuple[int, int]], start: int, piece: Words, page
     return Hit(around, page)
 
 
+def secret_modules(course: Course) -> dict[str, Module]:
+    """The modules whose instructor-only texts are secrets, by id (reserved items included)."""
+    return {m.id: m for m in course.full_modules()}
+
+
 class Needles:
     """What to search for: whole short secrets and the word pieces of long ones, by secret."""
 
@@ -203,8 +214,12 @@ class Needles:
         visible: set[Words] = set()
         for text in all_strings(course.settings.public()):
             visible |= _variants(text)
-        for module in course.modules:
+        for module in course.quizzes():
             for text in all_strings(module_view(module, "student", "")):
+                visible |= _variants(text)
+        for exam in course.exams:  # the cover page's texts
+            printed = [exam.settings.get(k, "") for k in ("title", "instructions")]
+            for text in printed + [part["title"] for part in exam.parts]:
                 visible |= _variants(text)
         visible_text = "\n".join(_joined(v) for v in visible)
         visible_grams = {gram for v in visible for gram in _grams(v)}
@@ -213,7 +228,7 @@ class Needles:
         self.tails = {v[-k:] for v in visible for k in range(1, min(len(v), GRAM) + 1)}
         self.whole: dict[str, set[Secret]] = {}
         self.grams: dict[Words, set[Secret]] = {}
-        for module in course.modules:
+        for module in secret_modules(course).values():
             for text in set(instructor_only_texts(module.data)):
                 secret = Secret(module.id, text)
                 for variant in _variants(text):
@@ -286,7 +301,7 @@ def instructor_images(course: Course) -> dict[str, Secret]:
     from PIL import Image
 
     out: dict[str, Secret] = {}
-    for module in course.modules:
+    for module in secret_modules(course).values():
         shown = {name for _, name in local_image_paths(module_view(module, "student", ""))}
         folder = course.root / "modules" / module.id
         for _where, name in local_image_paths(module.data):

@@ -6,7 +6,7 @@ loads one first. Rules and thresholds: docs/review-rules.md.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from hscourse.assess.review.module_rules import (
     stale_module,
 )
 from hscourse.assess.review.text import content_stems
-from hscourse.course.model import Course, Module
+from hscourse.course.model import Course, Exam, Module
 from hscourse.course.validate import date_errors, module_date_paths
 from hscourse.errors import ContentError, Diagnostic
 
@@ -164,15 +164,30 @@ class _Reviewer:
                             [(i, t) for _, i, t in objectives(module)], coverage, mix)
 
     def _forms(self, module: Module) -> list[Any]:
-        if self.course.settings.versions < 2:
+        if self.course.versions(module) < 2:
             return []
         from hscourse.course.forms import forms_for
 
         return forms_for(self.course, module)
 
+    def exam(self, exam: Exam) -> None:
+        """An exam's items are reviewed in their modules; here, the balance of its keys over
+        the option letters, on the exam and each of its forms, located at its definition."""
+        quizzes = [("the exam", exam.module)] + [(f"form {f.letter}", f.module)
+                                                 for f in self._forms(exam.module)]
+        for label, printed in quizzes:
+            for hit in [*key_position_balance(printed.data["quiz"], self.settings,
+                                              f"exam {exam.id}, {label}"),
+                        *longest_key_share(printed.data["quiz"], self.settings,
+                                           f"exam {exam.id}, {label}")]:
+                self.add(replace(hit, path=exam.where), None, exam.module)
+
     def run(self) -> Report:
-        reviews = [self.module(m) for m in self.course.modules]
-        entries = [(m.id, item) for m in self.course.modules for item in m.data.get("quiz", [])]
+        modules = self.course.full_modules()  # items an exam reserved are reviewed too
+        reviews = [self.module(m) for m in modules]
+        for exam in self.course.exams:
+            self.exam(exam)
+        entries = [(m.id, item) for m in modules for item in m.data.get("quiz", [])]
         exempt = {item["id"]: set(item.get("review_ignore", {})) for _, item in entries}
         for item_id, hit in duplicate_items(entries, self.settings):
             self.add(hit, item_id, None, exempt[item_id])

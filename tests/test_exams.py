@@ -324,7 +324,7 @@ def test_the_leak_check_knows_the_answers_of_reserved_items(course) -> None:
     hits = needles.found_in("A copy says MODEL-GAMMA weighs the evidence on both sides.")
     secret = next(s for s in hits if s.module == "gamma")  # the reserved essay's model answer
     assert secret.text == "MODEL-GAMMA weighs the evidence on both sides."
-    assert needles.places[secret][0] == "modules/gamma/module.yaml"
+    assert needles.places[secret].file == "modules/gamma/module.yaml"
     assert not needles.found_in("Answer every question. Write your name and student ID.")
 
 

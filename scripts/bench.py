@@ -19,6 +19,8 @@ under 400 MiB per process.
 `--only build`, `--only grade` or `--only scan` runs one part.
 
   (s) `hscourse scan` reading 1,000 simulated answer-sheet pages (alone: --only scan)
+  (p) pages per module of each edition, and the build's time per page
+  then scripts/density.py: pages and time against LaTeX's exam class (when pdflatex is here)
 """
 
 from __future__ import annotations
@@ -78,6 +80,19 @@ def html_documents(course_root: Path, out: Path) -> int:
             "open(sys.argv[2], 'w'))")
     subprocess.run([PYTHON, "-c", code, str(course_root), str(out)], check=True)
     return len(json.loads(out.read_text()))
+
+
+def pages_by_kind(dist: Path) -> dict[str, list[int]]:
+    """Pages of every PDF of a build, by its manifest kind (handout, quiz, guide...)."""
+    import pypdfium2
+
+    out: dict[str, list[int]] = {}
+    for entry in json.loads((dist / "manifest.json").read_text())["outputs"]:
+        if entry["path"].endswith(".pdf"):
+            document = pypdfium2.PdfDocument(dist / entry["path"])
+            out.setdefault(entry["kind"], []).append(len(document))
+            document.close()
+    return out
 
 
 def generated_course(target: Path, modules: int) -> Path:
@@ -239,6 +254,7 @@ def main() -> int:
         results.update({key: best(values) for key, values in times.items()})
         run(HSCOURSE + ["build", "-q"], course)
         results["c"] = best([run(HSCOURSE + ["build", "-q"], course) for _ in range(args.repeat)])
+        pages = pages_by_kind(course / "dist")
         module = course / "modules" / "tibet" / "module.yaml"
         changes = []
         for n in range(args.repeat):
@@ -269,6 +285,11 @@ def main() -> int:
         print(f"(e) {size:3d} modules, cold        : {results[f'e{size}']:7.2f} s   "
               f"{results[f'e{size}'] / size:.3f} s per module, peak {peaks[size]:.0f} MiB "
               f"per process")
+    total_pages = sum(sum(n) for n in pages.values())
+    print("(p) pages per module, by edition: " + ", ".join(
+        f"{kind} {sum(n) / len(n):.1f}" for kind, n in sorted(pages.items())))
+    print(f"(p) {total_pages} pages in all: {a2 / total_pages * 1000:.0f} ms a page "
+          f"(cold, --jobs 2)")
     if not args.skip_large:
         growth = (results["e100"] / 100) / (results["e10"] / 10)
         print(f"(e) per-module time, 100 vs 10 : {growth:.2f} (target within 0.85-1.15)  "
@@ -276,6 +297,8 @@ def main() -> int:
               f"{'ok' if max(peaks.values()) < 400 else 'MISSED'} (< 400 MiB)")
     if args.only is None:
         bench_scan(args.scan_pages, min(2, os.cpu_count() or 1))
+        print()
+        subprocess.run([PYTHON, str(REPO / "scripts" / "density.py")], check=True)
     return 0
 
 

@@ -7,7 +7,8 @@ each, hscourse builds it cold with --jobs 2, and the same modules are written as
 LaTeX (scripts/exam-class/module.tex.j2: the quiz as the student copy; the key with what the
 guide shows: overview, objectives, teaching notes, readings with citations and notes,
 updates, discussion with its notes, every item with its answer, feedback, rubric and
-explanation; only hscourse's compact key table is left out) and compiled by pdflatex, two passes as latexmk would, 2 processes.
+explanation; only hscourse's compact key table is left out) and compiled by pdflatex, two
+passes as latexmk would, 2 processes.
 
 Targets: hscourse's quiz + guide at most 1.2x the pages of exam's student + key; a cold build
 at most 3x exam's time. Needs pdflatex and exam.cls (Debian: texlive-latex-extra); without

@@ -170,7 +170,11 @@ def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
         exported, export_warnings = export_outputs(course, options.strict)
         files.update(exported)
         warnings += export_warnings
+    from hscourse.site.build import SELF_CHECK_KIND, add_site
+
+    warnings += add_site(course, files, context.needles is not None)
     if context.needles is not None:
-        check_student_files(context.needles, files)
+        check_student_files(context.needles, {o: d for o, d in files.items()
+                                              if o.kind != SELF_CHECK_KIND})
     publish(dist, files, inputs)
     return BuildResult(dist, sorted(files, key=lambda o: o.path), rendered, warnings)

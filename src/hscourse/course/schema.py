@@ -274,6 +274,15 @@ COURSE = obj({
     }, (), "Answer sheet settings."),
     "roster": text("A CSV file (relative to the course folder) with the columns student_id "
                    "and name: personalised answer sheets, and the names `scan` writes."),
+    "html": {"type": "boolean", "default": False,
+             "description": "Also build a student web edition into dist/[<term>/]site/: the "
+                            "home page, and each module's handout and quiz (no answers) as "
+                            "accessible HTML pages linking to the PDFs (see "
+                            "docs/web-edition.md)."},
+    "self_check": {"type": "boolean", "default": False,
+                   "description": "Web edition only: quiz pages reveal each answer and its "
+                                  "explanation after the student chooses. This puts answers in "
+                                  "the student site on purpose; the build says so."},
     "exports": {"type": "array", "uniqueItems": True, "description":
                 "Question banks `build` also writes into dist/lms/: moodle (Moodle XML), gift, "
                 "qti (Canvas QTI 1.2 zip), csv (the answer key).",

@@ -8,14 +8,12 @@ import base64
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from conftest import EXAMPLE, REPO, copy_built, copy_course, prebuilt, replace_once
 
 from hscourse.build import Options, build
 from hscourse.course.load import load_text
@@ -24,6 +22,8 @@ from hscourse.course.resolve import load_resolved
 from hscourse.errors import ContentError
 from hscourse.render.leakcheck import find_leaks
 from hscourse.site.build import SELF_CHECK_KIND, self_check_needles, site_files
+
+from conftest import EXAMPLE, REPO, copy_built, copy_course, prebuilt, replace_once
 
 pytestmark = pytest.mark.slow  # builds the example course's PDFs, drives Chromium
 

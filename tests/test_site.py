@@ -283,3 +283,66 @@ def test_screenshots_at_360_and_1280_px(browser: tuple[dict[str, Any], Path]) ->
             assert image.size[0] == width
             low, high = image.convert("L").getextrema()
             assert high - low > 100  # drawn: dark text on a light page, not blank
+
+
+def fetch(url: str) -> tuple[int, str]:
+    """Status and body of a GET (error statuses too)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode(errors="replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+
+
+def wait_for_version(base: str, after: int, seconds: float = 90) -> dict[str, Any]:
+    """The preview's state once it has rebuilt past version `after`."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        state = json.loads(fetch(base + "/__hscourse/version")[1])
+        if state["version"] > after:
+            return state
+        time.sleep(0.2)
+    raise AssertionError(f"no rebuild within {seconds} s")
+
+
+def test_serve_rebuilds_on_save_and_shows_errors(prebuilt_site: Path, tmp_path: Path) -> None:
+    from hscourse.site.serve import Preview
+
+    root = copy_built(prebuilt_site, tmp_path / "course")
+    preview = Preview(root, port=0).start()
+    try:
+        host, port = preview.server.server_address[:2]
+        assert host == "127.0.0.1"
+        base = f"http://127.0.0.1:{port}"
+        status, page = fetch(base + "/site/example/handout.html")
+        assert status == 200 and "<h1>An Example Module</h1>" in page
+        assert '<script src="/__hscourse/reload.js" data-version="1">' in page
+        assert "reload.js" not in (root / "dist" / "site" / "example" / "handout.html").read_text()
+        assert fetch(base + "/student/example-quiz.pdf")[0] == 200
+        assert fetch(base + "/instructor/example-guide.pdf")[0] == 404  # private files
+        assert fetch(base + "/manifest.json")[0] == 404
+
+        module = root / "modules" / "example" / "module.yaml"
+        good = module.read_text(encoding="utf-8")
+        module.write_text(good.replace("title: An Example Module", "title: [An Example", 1),
+                          encoding="utf-8")
+        state = wait_for_version(base, 1)
+        assert not state["ok"]
+        status, page = fetch(base + "/site/example/handout.html")
+        assert status == 500 and "The course did not build" in page
+        assert re.search(r"modules/example/module\.yaml:2:\d+", page), page
+        assert f'data-version="{state["version"]}"' in page
+
+        module.write_text(good.replace("title: An Example Module", "title: A Renamed Module", 1),
+                          encoding="utf-8")
+        state = wait_for_version(base, state["version"])
+        assert state["ok"]
+        status, page = fetch(base + "/site/example/handout.html")
+        assert status == 200 and "<h1>A Renamed Module</h1>" in page
+    finally:
+        preview.stop()

@@ -56,6 +56,8 @@ def prepare(root: Path, term: Path | None, options: Options) -> Course:
         course.settings["seed"] = options.seed
     if options.large_print:
         course.settings["large_print"] = True
+    if options.html:
+        course.settings["html"] = True
     render_checks(course)
     return course
 

@@ -1,8 +1,10 @@
 // Checks the built web edition in Debian's Chromium (puppeteer-core; no browser is downloaded):
 // axe-core at WCAG 2.1 AA on every page, plus what axe leaves to people: headings, landmarks,
 // reflow at 320 px, a visible focus outline, and screenshots at given widths.
-// Input (stdin, JSON): {pages: [file paths], chromium, profile, screenshots: [{page, width, path}]}
-// Output (stdout, JSON): {page path: {violations, headings, landmarks, lang, overflow320, focus}}
+// Input (stdin, JSON): {pages: [file paths], chromium, profile, screenshots: [{page, width, path}],
+//   clicks: [{page, click: [CSS selectors], read: CSS selector, open: CSS selector}]}
+// Output (stdout, JSON): {pages: {page path: {violations, headings, landmarks, lang, overflow320,
+//   focus}}, clicks: [{text of read, whether open is open}]}
 const fs = require("fs");
 const puppeteer = require("puppeteer-core");
 
@@ -55,7 +57,16 @@ async function check(page, file) {
       await page.goto("file://" + shot.page, { waitUntil: "load" });
       await page.screenshot({ path: shot.path, fullPage: false });
     }
-    process.stdout.write(JSON.stringify(results));
+    const clicks = [];
+    for (const probe of input.clicks || []) {
+      await page.setViewport({ width: 1280, height: 900 });
+      await page.goto("file://" + probe.page, { waitUntil: "load" });
+      for (const selector of probe.click) await page.click(selector);
+      clicks.push(await page.evaluate((read, open) => ({
+        text: document.querySelector(read).textContent,
+        open: document.querySelector(open).open }), probe.read, probe.open));
+    }
+    process.stdout.write(JSON.stringify({ pages: results, clicks }));
   } finally {
     await browser.close();
   }

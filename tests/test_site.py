@@ -218,14 +218,14 @@ def write_site(root: Path, target: Path, term: Path | None = None, **settings: A
     return sorted(target.rglob("*.html"))
 
 
-def browser_check(pages: list[Path], profile: Path, screenshots: list[dict[str, Any]]
-                  ) -> dict[str, Any]:
+def browser_check(pages: list[Path], profile: Path, screenshots: list[dict[str, Any]],
+                  clicks: list[dict[str, Any]]) -> dict[str, Any]:
     """Run tests/site_browser.js: axe-core and the other checks on every page, one browser."""
     assert CHROMIUM.is_file(), "Debian's chromium is needed: run `make setup`"
     for package in ("axe-core", "puppeteer-core"):
         assert (NODE_DIR / "node_modules" / package).is_dir(), f"{package}: run `make setup`"
     request = {"pages": [str(p) for p in pages], "chromium": str(CHROMIUM),
-               "profile": str(profile), "screenshots": screenshots}
+               "profile": str(profile), "screenshots": screenshots, "clicks": clicks}
     done = subprocess.run(["node", str(REPO / "tests" / "site_browser.js")],
                           input=json.dumps(request), capture_output=True, text=True, timeout=120,
                           env={**os.environ, "NODE_PATH": str(NODE_DIR / "node_modules")})
@@ -245,11 +245,19 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], P
               "width": 360, "height": 780, "path": str(base / "quiz-360.png")},
              {"page": str(base / "shipped" / "site" / "tibet" / "handout.html"),
               "width": 1280, "height": 900, "path": str(base / "handout-1280.png")}]
-    return browser_check(pages, base / "profile", shots), base
+    quiz = str(base / "example-site" / "site" / "example" / "quiz.html")
+    first, second = "fieldset.choose:nth-of-type(1)", "section.item-multiple_answer + fieldset"
+    clicks = [{"page": quiz, "click": [f"{first} input[value=A]"], "read": f"{first} .verdict",
+               "open": f"{first} + details"},
+              {"page": quiz, "click": [f"{first} input[value=B]"], "read": f"{first} .verdict",
+               "open": f"{first} + details"},
+              {"page": quiz, "click": [f"{second} input[value=A]", f"{second} button"],
+               "read": f"{second} .verdict", "open": f"{second} + details"}]
+    return browser_check(pages, base / "profile", shots, clicks), base
 
 
 def test_axe_finds_no_wcag21_aa_violation(browser: tuple[dict[str, Any], Path]) -> None:
-    results, _ = browser
+    results = browser[0]["pages"]
     assert len(results) == 14
     violations = {page: r["violations"] for page, r in results.items() if r["violations"]}
     print(f"axe-core (wcag2a, wcag2aa, wcag21a, wcag21aa): {len(results)} pages, "
@@ -258,7 +266,7 @@ def test_axe_finds_no_wcag21_aa_violation(browser: tuple[dict[str, Any], Path]) 
 
 
 def test_headings_landmarks_lang_and_skip_link(browser: tuple[dict[str, Any], Path]) -> None:
-    for page, r in browser[0].items():
+    for page, r in browser[0]["pages"].items():
         levels = r["headings"]
         assert levels.count(1) == 1 and levels[0] == 1, page
         assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), (page, levels)
@@ -267,7 +275,7 @@ def test_headings_landmarks_lang_and_skip_link(browser: tuple[dict[str, Any], Pa
 
 
 def test_reflow_at_320_px_and_visible_focus(browser: tuple[dict[str, Any], Path]) -> None:
-    for page, r in browser[0].items():
+    for page, r in browser[0]["pages"].items():
         assert r["overflow320"] <= 0, f"{page} scrolls sideways at 320 px"
         assert r["focus"]["element"] == "skip-link" and r["focus"]["visible"], page
         style, width = r["focus"]["outline"].split()
@@ -346,3 +354,11 @@ def test_serve_rebuilds_on_save_and_shows_errors(prebuilt_site: Path, tmp_path: 
         assert status == 200 and "<h1>A Renamed Module</h1>" in page
     finally:
         preview.stop()
+
+
+def test_self_check_answers_a_choice(browser: tuple[dict[str, Any], Path]) -> None:
+    """In the example, question 1's answer is A and question 2's is A and B."""
+    right, wrong, partial = browser[0]["clicks"]
+    assert right == {"text": "Correct.", "open": True}
+    assert wrong == {"text": "Not quite: the answer is A.", "open": True}
+    assert partial == {"text": "Not quite: the answer is A, B.", "open": True}

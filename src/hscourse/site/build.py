@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 SITE = "site"
 STATIC = ("site.css", "print.css")
+SELF_CHECK_SCRIPT = "self-check.js"
 PAGE_KIND, ASSET_KIND, SELF_CHECK_KIND = "site-page", "site-asset", "site-self-check"
 PDF_LABELS = {"handout": "Handout", "quiz": "Quiz", "answer-sheet": "Answer sheet",
               "reader": "Course reader"}
@@ -164,7 +165,7 @@ def site_files(course: Course, outputs: Iterable[Output]) -> dict[Output, bytes]
     build's other files, for the links to the student PDFs."""
     others = sorted(outputs, key=lambda o: o.path)
     files: dict[Output, bytes] = {}
-    for name in STATIC:
+    for name in STATIC + ((SELF_CHECK_SCRIPT,) if self_check(course) else ()):
         data = (shipped_templates() / "site" / name).read_bytes()
         files[_output(f"{SITE}/{name}", ASSET_KIND, "", data)] = data
     data = index_page(course, others).encode()

@@ -158,6 +158,6 @@ class PreviewHandler(SimpleHTTPRequestHandler):
 
 def with_reload(page: str, version: int) -> str:
     """The page with the reload script before </body> (the built files never have it)."""
-    script = f'<script src="{PREFIX}reload.js" data-version="{version}"></script>\n'
+    script = environment(()).get_template("site/reload-tag.html.j2").render(version=version)
     at = page.rfind("</body>")
     return page[:at] + script + page[at:] if at >= 0 else page + script

@@ -362,3 +362,18 @@ def test_self_check_answers_a_choice(browser: tuple[dict[str, Any], Path]) -> No
     assert right == {"text": "Correct.", "open": True}
     assert wrong == {"text": "Not quite: the answer is A.", "open": True}
     assert partial == {"text": "Not quite: the answer is A, B.", "open": True}
+
+
+def test_self_check_pages_still_keep_instructor_notes_out(prebuilt_site: Path, tmp_path: Path
+                                                          ) -> None:
+    root = copy_built(prebuilt_site, tmp_path / "course")
+    with (root / "course.yaml").open("a") as handle:
+        handle.write("self_check: true\n")
+    (root / "templates" / "site").mkdir(parents=True)
+    (root / "templates" / "site" / "quiz.html.j2").write_text(
+        '{% extends "builtin/site/quiz.html.j2" %}{% block main %}{{ super() }}'
+        "<p>Instructor reading note: Lagash story first.</p>{% endblock %}")
+    with pytest.raises(ContentError) as caught:
+        build(root)
+    assert "site/example/quiz.html" in str(caught.value)
+    assert "instructor_notes" in str(caught.value)

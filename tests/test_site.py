@@ -8,7 +8,10 @@ import base64
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,19 +51,14 @@ def with_site(root: Path, *extra: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example course with `html: true`, built (PDFs and site) for its spring term."""
-    root = with_site(copy_course(EXAMPLE, tmp_path_factory.mktemp("site") / "course"))
-    build(root, term=root / TERM)
-    return root
+def prebuilt_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    def make(target: Path) -> Path:
+        return with_site(copy_course(EXAMPLE, target))
+    return prebuilt(tmp_path_factory, "site", make, Options())
 
 
-def site_of(root: Path) -> Path:
-    return root / "dist" / "2027-spring" / "site"
-
-
-def test_site_pages_images_and_manifest(built: Path) -> None:
-    site = site_of(built)
+def test_site_pages_images_and_manifest(prebuilt_site: Path) -> None:
+    site = prebuilt_site / "dist" / "site"
     names = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
     assert names == ["example/handout.html", "example/quiz.html", "example/red.png",
                      "index.html", "print.css", "site.css"]
@@ -82,8 +80,10 @@ def test_site_pages_images_and_manifest(built: Path) -> None:
     assert all((site / "example" / link).resolve().is_file() for link in links)
 
 
-def test_home_page_has_course_and_schedule(built: Path) -> None:
-    home = (site_of(built) / "index.html").read_text()
+def test_home_page_has_course_and_schedule(tmp_path: Path) -> None:
+    root = with_site(copy_course(EXAMPLE, tmp_path / "course"))
+    write_site(root, tmp_path / "out", root / TERM)
+    home = (tmp_path / "out" / "site" / "index.html").read_text()
     assert "<h1>Example Course</h1>" in home
     assert "Dr. Term" in home and "Section 02" in home  # the term's settings
     schedule = home[home.index('id="schedule-title"'):home.index('id="modules-title"')]
@@ -91,8 +91,8 @@ def test_home_page_has_course_and_schedule(built: Path) -> None:
     assert 'href="example/handout.html"' in home and 'href="example/quiz.html"' in home
 
 
-def test_quiz_page_is_a_real_list_without_answers(built: Path) -> None:
-    quiz = (site_of(built) / "example" / "quiz.html").read_text()
+def test_quiz_page_is_a_real_list_without_answers(prebuilt_site: Path) -> None:
+    quiz = (prebuilt_site / "dist" / "site" / "example" / "quiz.html").read_text()
     options = re.search(r'<ol class="options" type="A">(.*?)</ol>', quiz, re.S)
     assert options and options.group(1).count("<li") == 3
     for marker in ("EXPLANATION-", "FEEDBACK-", "(correct)", "STRONG-ANSWER", "INSTRUCTOR-"):
@@ -161,13 +161,6 @@ def test_self_check_reveals_answers_and_nothing_else(canary_course: tuple[Path, 
     assert not {t for t in tokens if any(t.encode() in d for d in others.values())}
 
 
-@pytest.fixture(scope="module")
-def prebuilt_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    def make(target: Path) -> Path:
-        return with_site(copy_course(EXAMPLE, target))
-    return prebuilt(tmp_path_factory, "site", make, Options())
-
-
 def test_a_planted_answer_fails_the_build(prebuilt_site: Path, tmp_path: Path) -> None:
     root = copy_built(prebuilt_site, tmp_path / "course")
     before = (root / "dist" / "site" / "example" / "quiz.html").read_bytes()
@@ -186,7 +179,8 @@ def test_a_planted_answer_fails_the_build(prebuilt_site: Path, tmp_path: Path) -
 def test_rebuilds_are_byte_identical(prebuilt_site: Path, tmp_path: Path) -> None:
     root = copy_built(prebuilt_site, tmp_path / "course")
     first = {p: p.read_bytes() for p in (root / "dist" / "site").rglob("*") if p.is_file()}
-    build(root, options=Options(force=True))
+    shutil.rmtree(root / "dist" / "site")  # the build makes the site again, reusing the PDFs
+    assert build(root).rendered == []
     second = {p: p.read_bytes() for p in (root / "dist" / "site").rglob("*") if p.is_file()}
     assert first == second
 
@@ -226,11 +220,19 @@ def browser_check(pages: list[Path], profile: Path, screenshots: list[dict[str, 
         assert (NODE_DIR / "node_modules" / package).is_dir(), f"{package}: run `make setup`"
     request = {"pages": [str(p) for p in pages], "chromium": str(CHROMIUM),
                "profile": str(profile), "screenshots": screenshots, "clicks": clicks}
-    done = subprocess.run(["node", str(REPO / "tests" / "site_browser.js")],
-                          input=json.dumps(request), capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "NODE_PATH": str(NODE_DIR / "node_modules")})
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout)
+    # Its own process group, so that a timeout ends the browser too, not only node.
+    process = subprocess.Popen(["node", str(REPO / "tests" / "site_browser.js")],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               env={**os.environ, "NODE_PATH": str(NODE_DIR / "node_modules")})
+    try:
+        out, err = process.communicate(json.dumps(request), timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    assert process.returncode == 0, err[-2000:]
+    return json.loads(out)
 
 
 @pytest.fixture(scope="module")
@@ -377,3 +379,21 @@ def test_self_check_pages_still_keep_instructor_notes_out(prebuilt_site: Path, t
         build(root)
     assert "site/example/quiz.html" in str(caught.value)
     assert "instructor_notes" in str(caught.value)
+
+
+def test_serve_command_prints_its_address_and_stops_on_ctrl_c(prebuilt_site: Path,
+                                                              tmp_path: Path) -> None:
+    root = copy_built(prebuilt_site, tmp_path / "course")
+    process = subprocess.Popen([sys.executable, "-m", "hscourse", "serve", "-p", str(root), "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        lines = [process.stdout.readline() for _ in range(2)]  # type: ignore[union-attr]
+        serving = next(line for line in lines if line.startswith("Serving"))
+        url = re.search(r"http://127\.0\.0\.1:\d+/site/index\.html", serving)
+        assert url, lines
+        status, page = fetch(url.group())
+        assert status == 200 and "<h1>Example Course</h1>" in page
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0

@@ -173,7 +173,7 @@ def serve(project: Path, term: Path | None, port: int, jobs: int | None) -> None
 
     try:
         preview = Preview(project, term_path(project, term), port, options=Options(jobs=jobs),
-                          report=lambda line: echo(line, err=line.startswith("error")))
+                          report=lambda line: echo(line, err=line.startswith(("error", "warning"))))
     except OSError as exc:
         echo(f"error: cannot listen on 127.0.0.1:{port}: {exc.strerror}; choose another "
              "--port (0 picks a free one)", err=True)

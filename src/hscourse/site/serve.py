@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -39,7 +40,7 @@ class Preview:
                  host: str = LOCALHOST, options: Options = Options(),
                  report: Callable[[str], None] = lambda _: None):
         self.root, self.term, self.report, self.host = root.resolve(), term, report, host
-        self.options = Options(**{**options.__dict__, "html": True})
+        self.options = replace(options, html=True)
         self.dist = default_dist(self.root, term)
         self.version = 0
         self.problems: list[str] = []
@@ -58,12 +59,16 @@ class Preview:
         try:
             result = build(self.root, term=self.term, options=self.options)
             problems: list[str] = []
+            for warning in result.warnings:
+                self.report(f"warning: {warning}")
             self.report(f"built: {len(result.rendered)} rendered, "
                         f"{len(result.outputs) - len(result.rendered)} unchanged")
         except ContentError as exc:
             problems = [str(d) for d in exc.diagnostics]
-            for problem in problems:
-                self.report(f"error: {problem}")
+        except (OSError, RuntimeError) as exc:  # dist/ unwritable, a tool missing: keep watching
+            problems = [f"{self.dist}: {exc}"]
+        for problem in problems:
+            self.report(f"error: {problem}")
         with self.lock:
             self.problems = problems
             self.version += 1

@@ -397,3 +397,25 @@ def test_serve_command_prints_its_address_and_stops_on_ctrl_c(prebuilt_site: Pat
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
+
+
+def test_pdf_links_are_the_students_in_reading_order() -> None:
+    from hscourse.output import Output
+    from hscourse.site.build import pdf_links
+
+    outputs = [Output("student/answer-sheets/m-A.pdf", "student", "answer-sheet", "m", "", "A"),
+               Output("student/m-quiz-B.pdf", "student", "quiz", "m", "", "B"),
+               Output("student/m-quiz-A.pdf", "student", "quiz", "m", "", "A"),
+               Output("instructor/m-guide.pdf", "instructor", "guide", "m", ""),
+               Output("student/m-handout.pdf", "student", "handout", "m", ""),
+               Output("student/n-handout.pdf", "student", "handout", "n", ""),
+               Output("student/answer-sheets/m-A-layout.json", "student", "answer-sheet-layout",
+                      "m", ""),
+               Output("student/reader.pdf", "student", "reader", "", "")]
+    assert pdf_links(outputs, "m", "site/m/quiz.html") == [
+        {"href": "../../student/m-handout.pdf", "label": "Handout"},
+        {"href": "../../student/m-quiz-A.pdf", "label": "Quiz, form A"},
+        {"href": "../../student/m-quiz-B.pdf", "label": "Quiz, form B"},
+        {"href": "../../student/answer-sheets/m-A.pdf", "label": "Answer sheet, form A"}]
+    assert pdf_links(outputs, None, "site/index.html") == [
+        {"href": "../student/reader.pdf", "label": "Course reader"}]

@@ -82,7 +82,8 @@ def _relative(target: str, page: str) -> str:
 def pdf_links(outputs: Iterable[Output], module_id: str | None, page: str) -> list[dict[str, str]]:
     """The student PDFs of a module (or of the whole course), as links from page."""
     links = []
-    for out in sorted(outputs, key=lambda o: o.path):
+    rank = {kind: i for i, kind in enumerate(PDF_LABELS)}  # handout, quiz, sheets, reader
+    for out in sorted(outputs, key=lambda o: (rank.get(o.kind, len(rank)), o.path)):
         if (out.audience != "student" or not out.path.endswith(".pdf")
                 or (out.module or None) != module_id):
             continue

@@ -419,3 +419,16 @@ def test_pdf_links_are_the_students_in_reading_order() -> None:
         {"href": "../../student/answer-sheets/m-A.pdf", "label": "Answer sheet, form A"}]
     assert pdf_links(outputs, None, "site/index.html") == [
         {"href": "../student/reader.pdf", "label": "Course reader"}]
+
+
+def test_an_image_named_like_a_page_is_an_error_with_its_line(tmp_path: Path) -> None:
+    root = copy_course(EXAMPLE, tmp_path / "course")
+    module = root / "modules" / "example"
+    (module / "quiz.html").write_bytes(RED_PNG)
+    replace_once(module / "module.yaml", "  and shows that <b>raw HTML</b> stays text.",
+                 "  and shows that <b>raw HTML</b> stays text. ![A red square](quiz.html)")
+    course = load_resolved(root, None)
+    with pytest.raises(ContentError) as caught:
+        site_files(course, [])
+    assert re.fullmatch(r"modules/example/module\.yaml:3:\d+: overview: image quiz\.html: the web "
+                        r"edition has a page of that name .*rename the image", str(caught.value))

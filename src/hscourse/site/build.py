@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from hscourse.course.assets import MAX_LOCAL_FILE, local_image_paths, read_in_folder
 from hscourse.course.forms import module_seed
 from hscourse.course.model import Course, Module, module_view, total_points
-from hscourse.errors import ContentError, Diagnostic
+from hscourse.errors import ContentError, Diagnostic, format_path
 from hscourse.output import Output, sha256
 from hscourse.render.html import context_extras, render_template, schedule_line, shipped_templates
 
@@ -146,13 +146,20 @@ def images(course: Course, module: Module) -> dict[Output, bytes]:
     folder = course.root / "modules" / module.id
     allow = bool(course.settings.get("allow_hard_links", False))
     files: dict[Output, bytes] = {}
-    names = sorted({name for _, name in local_image_paths(module_view(module, "student", ""))})
-    for name in names:
+    shown: dict[str, tuple[object, ...]] = {}
+    for where, name in local_image_paths(module_view(module, "student", "")):
+        shown.setdefault(name, where)
+    pages = {f"{page.kind}.html" for page in PAGES}
+    for name, where in sorted(shown.items()):
+        line, column = module.source.where(where)
         try:
+            if name in pages:
+                raise OSError("the web edition has a page of that name beside the module's "
+                              "images; rename the image")
             data = read_in_folder(folder, name, MAX_LOCAL_FILE, allow)
         except OSError as exc:
-            raise ContentError([Diagnostic(module.source.file, 0, 0, "", f"image {name}: {exc}")]
-                               ) from None
+            raise ContentError([Diagnostic(module.source.file, line, column, format_path(where),
+                                           f"image {name}: {exc}")]) from None
         files[_output(f"{SITE}/{module.id}/{name}", ASSET_KIND, module.id, data)] = data
     return files
 

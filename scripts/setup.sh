@@ -14,6 +14,7 @@ PACKAGES=(
   fontconfig                         # fc-list: the font coverage check (hscourse/fonts.py)
   poppler-utils                      # pdftotext: every build's leak check; pdftoppm: visual checks
   libxml2-utils                      # xmllint: validating QTI exports in the tests
+  chromium                           # the web edition's accessibility test (axe-core) and screenshots
 )
 
 missing=()
@@ -44,14 +45,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
-# The tests' independent GIFT parser (an npm package), pinned in tests/lms/package.json.
+# The tests' independent tools from npm (the GIFT parser; axe-core and puppeteer-core for the
+# web edition's accessibility test), pinned in tests/lms/package.json; installed again whenever
+# that file changes. puppeteer-core never downloads a browser: the test uses Debian's chromium.
 if [ -f tests/lms/package.json ]; then
-  want=$(sed -n 's/.*"gift-pegjs": *"\([^"]*\)".*/\1/p' tests/lms/package.json)
-  have=""
-  if [ -f tests/.node/node_modules/gift-pegjs/package.json ]; then
-    have=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' tests/.node/node_modules/gift-pegjs/package.json | head -n 1)
-  fi
-  if [ "$want" != "$have" ]; then
+  if ! cmp -s tests/lms/package.json tests/.node/package.json \
+     || [ ! -f tests/.node/node_modules/.package-lock.json ]; then
     if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
       apt-get update -qq
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
@@ -61,7 +60,7 @@ if [ -f tests/lms/package.json ]; then
       cp tests/lms/package.json tests/.node/package.json
       npm install --prefix tests/.node --no-audit --no-fund --loglevel=error >/dev/null
     else
-      echo "The tests need Node.js and npm for their GIFT parser: sudo apt-get install -y nodejs npm" >&2
+      echo "The tests need Node.js and npm for their GIFT parser and accessibility test: sudo apt-get install -y nodejs npm" >&2
     fi
   fi
 fi

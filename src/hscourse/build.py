@@ -52,7 +52,7 @@ def prepare(root: Path, term: Path | None, options: Options) -> Course:
     from hscourse.course.resolve import load_resolved
 
     course = load_resolved(root, term)
-    course.set_flags(seed=options.seed, large_print=options.large_print)
+    course.set_flags(seed=options.seed, large_print=options.large_print, html=options.html)
     try:
         render_checks(course)
     except ContentError as exc:
@@ -173,6 +173,7 @@ def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
     from hscourse.render.documents import data_files, documents, render_pdfs
     from hscourse.render.printsets import print_sets
     from hscourse.render.workers import Renderer, build_context, worker_count
+    from hscourse.site.build import SELF_CHECK_KIND, add_site
 
     with Renderer(worker_count(options.jobs)) as renderer:
         course = prepare(root, term, options)
@@ -188,8 +189,10 @@ def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
             files.update(data_files(course))
             files.update(print_sets(course, files))
             files.update(exported)
+            warnings += add_site(course, files, context.needles is not None)
             if context.needles is not None:
-                check_student_files(context.needles, files)
+                check_student_files(context.needles, {o: d for o, d in files.items()
+                                                      if o.kind != SELF_CHECK_KIND})
         except ContentError as exc:
             raise exc.with_warnings(warnings) from None
     publish(dist, files, inputs)

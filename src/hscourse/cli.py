@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,38 @@ def build(project: Path, term: Path | None, jobs: int | None, force: bool, seed:
         echo(f"{len(result.outputs)} outputs in {result.dist} "
                    f"({made} rendered, {len(result.outputs) - made} unchanged); "
                    "see manifest.json")
+
+
+@main.command()
+@project_option
+@term_option
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8000, show_default=True,
+              help="The port to listen on (0: any free port).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for rendering  [default: the number of CPUs]")
+def serve(project: Path, term: Path | None, port: int, jobs: int | None) -> None:
+    """Preview the web edition and the student PDFs at http://127.0.0.1:PORT/.
+
+    Builds (with the web edition on), serves dist/ to this computer only, and rebuilds when a
+    course file is saved; open pages reload themselves, and show any content error with its
+    file:line:column until it is fixed. Ctrl+C stops.
+    """
+    from hscourse.build import Options
+    from hscourse.site.serve import Preview
+
+    try:
+        preview = Preview(project, term_path(project, term), port, options=Options(jobs=jobs),
+                          report=lambda line: echo(line, err=line.startswith(("error", "warning"))))
+    except OSError as exc:
+        echo(f"error: cannot listen on 127.0.0.1:{port}: {exc.strerror}; choose another "
+             "--port (0 picks a free one)", err=True)
+        sys.exit(2)
+    preview.start()
+    echo(f"Serving {preview.url} (this computer only); Ctrl+C stops.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        preview.stop()
 
 
 @main.command()

@@ -16,8 +16,9 @@ class Options:
     large_print: bool = False
     strict: bool = False
     personalised: bool = False  # answer sheets per student of the roster, one class PDF
+    html: bool = False  # the web edition whatever the course says (`hscourse serve`)
 
     def stamp(self) -> str:
         """The options that change what a build writes (not force or jobs)."""
         return repr((self.seed, self.leak_check, self.large_print, self.strict,
-                     self.personalised))
+                     self.personalised, self.html))

@@ -327,6 +327,15 @@ COURSE = obj({
                            "see docs/exams.md; a term's `exams: []` has none.", min_items=0),
     "print_set": PRINT_SET,
     "print_copies": PRINT_COPIES,
+    "html": {"type": "boolean", "default": False,
+             "description": "Also build a student web edition into dist/[<term>/]site/: the "
+                            "home page, and each module's handout and quiz (no answers) as "
+                            "accessible HTML pages linking to the PDFs (see "
+                            "docs/web-edition.md)."},
+    "self_check": {"type": "boolean", "default": False,
+                   "description": "Web edition only: quiz pages reveal each answer and its "
+                                  "explanation after the student chooses. This puts answers in "
+                                  "the student site on purpose; the build says so."},
     "exports": {"type": "array", "uniqueItems": True, "default": [], "description":
                 "Question banks `build` also writes into dist/lms/: moodle (Moodle XML), gift, "
                 "qti (Canvas QTI 1.2 zip), csv (the answer key).",

@@ -79,6 +79,8 @@ class Settings:
     exams: tuple[dict[str, Any], ...] = ()
     print_set: bool = _default("print_set")
     print_copies: int | None = None
+    html: bool = _default("html")
+    self_check: bool = _default("self_check")
     labels: dict[str, str] = field(default_factory=dict)
 
     @classmethod

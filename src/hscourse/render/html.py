@@ -99,12 +99,17 @@ assert {e.audience for e in EDITIONS} <= set(AUDIENCES)
 
 
 def _module_relative(render: Callable[[str, str], Markup]) -> Callable[..., Markup]:
-    """A filter rendering Markdown with images relative to the current module's folder."""
+    """A filter rendering Markdown with images relative to the current module's folder (or
+    to `image_base` when the template is given one: the web edition's pages sit beside their
+    images)."""
 
     @jinja2.pass_context
     def markdown_filter(context: jinja2.runtime.Context, text: str) -> Markup:
-        module = context.get("module")
-        html = render(text, f"modules/{module['id']}/" if module else "")
+        base = context.get("image_base")
+        if base is None:
+            module = context.get("module")
+            base = f"modules/{module['id']}/" if module else ""
+        html = render(text, base)
         return latin_words_marked(html) if _language(context).is_han else html
 
     return markdown_filter

@@ -473,6 +473,8 @@ def artefact_channels(name: str, data: bytes) -> dict[str, str]:
                 for channel, text in artefact_channels(member, archive.read(member)).items():
                     out[f"{member}: {channel}"] = text
         return out
+    if name.endswith((".html", ".htm")):
+        return html_channels(_decode(data))
     return {"file text": _decode(data)}
 
 
@@ -510,6 +512,13 @@ def _search(needles: Needles, channels: dict[str, str], names: list[str]
             found.setdefault(secret, []).append(channel)
             hits.setdefault(secret, hit)
     return found, hits
+
+def html_channels(text: str) -> dict[str, str]:
+    """An HTML page's text as a browser shows it (tags removed, character references such as
+    &#39; decoded, so that escaping cannot split a secret's words) and its whole source decoded
+    (attributes: alt text, titles, links)."""
+    return {"page text (HTML)": html.unescape(_TAG.sub(" ", text)),
+            "file text": html.unescape(text)}
 
 
 def find_leaks(source: Course | Needles, files: Mapping[Output, bytes]) -> list[Diagnostic]:

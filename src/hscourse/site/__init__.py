@@ -1,0 +1,1 @@
+"""The student web edition (build) and the live preview server (serve)."""

@@ -14,6 +14,7 @@ PACKAGES=(
   fontconfig                         # fc-list: the font coverage check (hscourse/fonts.py)
   poppler-utils                      # pdftotext: every build's leak check; pdftoppm: visual checks
   libxml2-utils                      # xmllint: validating QTI exports in the tests
+  default-jdk-headless libjaxb-java  # the tests' veraPDF (PDF/UA) run: Java and its JAXB
 )
 
 missing=()

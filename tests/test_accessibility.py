@@ -27,7 +27,7 @@ from hscourse.render.documents import render_all
 from hscourse.render.html import EDITIONS, render_edition
 from hscourse.render.pdf import RenderError, write_pdf
 
-from conftest import EXAMPLE, REPO
+from conftest import EXAMPLE, REPO, pdf_text
 
 # A 2x2 red PNG, as a data: URL, so the test image resolves however module paths are resolved.
 RED_PNG = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGM8"
@@ -175,18 +175,62 @@ def word_heights(pdf: bytes, tmp_path: Path) -> float:
     return statistics.median(heights)
 
 
-def test_large_print_sets_student_editions_at_18pt_and_leaves_the_guide(tmp_path: Path) -> None:
+def smallest_text_pt(pdf: bytes) -> float:
+    """The smallest font size of any visible character, in points (PDFium reports the size
+    in the text space: WeasyPrint draws in CSS pixels, 0.75 pt each)."""
+    import pypdfium2
+    import pypdfium2.raw as pdfium_c
+
+    document = pypdfium2.PdfDocument(pdf)
+    sizes = []
+    for page in document:
+        text = page.get_textpage()
+        sizes += [pdfium_c.FPDFText_GetFontSize(text, i) * 0.75 for i in range(text.count_chars())
+                  if not chr(pdfium_c.FPDFText_GetUnicode(text, i)).isspace()]
+    return min(sizes)
+
+
+def test_large_print_is_its_own_edition_at_18pt_and_names_no_accommodation(tmp_path: Path
+                                                                           ) -> None:
     course = load_course(EXAMPLE)
     regular = render_all(course)
     course.settings["large_print"] = True
-    large = render_all(course)
+    both = render_all(course)
+    large = {o.kind: pdf for o, pdf in both.items() if o.edition == "large-print"}
+    assert sorted(o.path for o in both if o.edition) == ["large-print/example-handout.pdf",
+                                                        "large-print/example-quiz.pdf"]
+    assert all(o.audience == "student" for o in both if o.edition)
+    assert {o.path: pdf for o, pdf in both.items() if not o.edition} == {
+        o.path: pdf for o, pdf in regular.items()}  # the regular editions stay as they were
     by_kind = {o.kind: pdf for o, pdf in regular.items()}
-    large_by_kind = {o.kind: pdf for o, pdf in large.items()}
-    ratio = word_heights(large_by_kind["quiz"], tmp_path) / word_heights(by_kind["quiz"], tmp_path)
+    ratio = word_heights(large["quiz"], tmp_path) / word_heights(by_kind["quiz"], tmp_path)
     assert ratio == pytest.approx(18 / 10.5, rel=0.08)
-    assert large_by_kind["guide"] == by_kind["guide"]
-    html = render_edition(course, course.modules[0], EDITIONS[1])
+    for kind, pdf in large.items():
+        assert smallest_text_pt(pdf) >= 17.9, kind  # page numbers and running heads too
+        path = tmp_path / f"{kind}.pdf"
+        path.write_bytes(pdf)
+        assert "large print" not in pdf_text(path).lower()
+        assert "large print" not in str(PdfReader(path).metadata.title).lower()
+    assert smallest_text_pt(by_kind["quiz"]) < 10
+    html = render_edition(course, course.modules[0], EDITIONS[1], large=True)
     assert '<html lang="en" class="large-print">' in html
+
+
+def test_writing_lines_are_strokes_one_per_answer_line() -> None:
+    """Ruled as one box per line, never a gradient, whose stripes came out as 13, 15 or 16
+    lines depending on the resolution."""
+    course = load_course(EXAMPLE)
+    quiz = course.modules[0].data["quiz"]
+    expected = sum(item.get("answer_lines", 0) for item in quiz
+                   if item["type"] in ("short_answer", "essay"))
+    assert expected == 7
+    for large in (False, True):
+        html = render_edition(course, course.modules[0], EDITIONS[1], large=large)
+        assert html.count('<div class="writing-line">') == expected
+        reader = PdfReader(io.BytesIO(write_pdf(html, course.root)))
+        for page in reader.pages:
+            resources = page["/Resources"]
+            assert not resources.get("/Shading") and not resources.get("/Pattern")
 
 
 def test_large_print_is_a_course_setting_checked_by_the_schema(example_course: Path) -> None:

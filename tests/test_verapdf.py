@@ -87,12 +87,9 @@ def every_kind(shipped_build: BuildResult, tmp_path_factory: pytest.TempPathFact
                                                           ("instructor", "guide")}]
     course.settings.update(versions=1, reader=False, review=False, answer_sheets=False,
                            large_print=True)
-    wanted += [d for d in documents(course) if d.entry.kind == "quiz"]
+    wanted += [d for d in documents(course) if d.entry.edition == "large-print"]
     for number, doc in enumerate(wanted):
-        name = f"{number:02d}-{doc.entry.path.replace('/', '-')}"
-        if doc.entry.kind == "quiz" and doc.entry.version is None:
-            name = name.replace(".pdf", "-large-print.pdf")
-        path = folder / name
+        path = folder / f"{number:02d}-{doc.entry.path.replace('/', '-')}"
         path.write_bytes(write_pdf(doc.html, course.root, date="2026-09-01",
                                    folders=doc.folders))
         pdfs.append(path)

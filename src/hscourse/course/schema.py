@@ -216,8 +216,9 @@ COURSE = obj({
     "term": text("The term's name, e.g. 'Spring 2027'."),
     "language": LANG,
     "paper": {"enum": ["A4", "Letter"], "description": "Paper size."},
-    "large_print": {"type": "boolean",
-                    "description": "Set student editions in 18 pt large print (accommodations)."},
+    "large_print": {"type": "boolean", "default": False,
+                    "description": "Also make every student edition in 18 pt large print, "
+                                   "in dist/large-print/ (for accommodations)."},
     "date": text("The document date printed on every edition and stored in the PDFs, "
                  "as YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$",
                  **{"x-expected": "a date written YYYY-MM-DD, in quotes"}),

@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from hscourse.build import BuildResult
+from hscourse.course.model import curly_quotes, module_view
 from hscourse.course.project import load_course
 from hscourse.errors import ContentError
 from hscourse.render.documents import render_all
@@ -241,3 +242,25 @@ def test_large_print_is_a_course_setting_checked_by_the_schema(example_course: P
     assert [d.field for d in caught.value.diagnostics] == ["large_print"]
     course_file.write_text(course_file.read_text().replace('"yes"', "true"))
     assert load_course(example_course).settings["large_print"] is True
+
+
+@pytest.mark.parametrize("text, curled", [
+    ('He said "no".', "He said “no”."), ("it's the '90s", "it’s the ’90s"),
+    ("'quoted' word", "‘quoted’ word"), ('("a")', "(“a”)"), ("no quotes", "no quotes")])
+def test_curly_quotes(text: str, curled: str) -> None:
+    assert curly_quotes(text) == curled
+
+
+def test_plain_text_fields_get_curly_quotes_and_codes_stay_as_written() -> None:
+    """Markdown fields get typographic quotes from markdown-it; plain-text fields (titles,
+    headings) from the view; ids, addresses, identifiers and accepted answers stay verbatim."""
+    course = load_course(EXAMPLE)
+    module = course.modules[0]
+    module.data["title"] = 'The "Example" module'
+    module.data["readings"][0]["identifier"] = "ISBN 'x'"
+    view = module_view(module, "instructor", "seed")
+    assert view["title"] == "The “Example” module"
+    assert view["readings"][1]["title"] == "China’s Policies and Actions for Addressing Climate Change"
+    assert view["readings"][0]["identifier"] == "ISBN 'x'"
+    answers = [a for i in module.data["quiz"] for a in i.get("accepted_answers", [])]
+    assert answers and answers == [a for i in view["quiz"] for a in i.get("accepted_answers", [])]

@@ -119,7 +119,8 @@ class ProgressDisplay:
               help="Worker processes for rendering  [default: the number of CPUs]")
 @click.option("--force", is_flag=True, help="Rebuild everything, even unchanged documents.")
 @click.option("--seed", help="Text that seeds the shuffling of quiz forms (overrides `seed`).")
-@click.option("--large-print", is_flag=True, help="Set student editions in 18 pt large print.")
+@click.option("--large-print", is_flag=True,
+              help="Also make the student editions in 18 pt large print, in dist/large-print/.")
 @click.option("--strict", is_flag=True,
               help="Fail when an LMS export cannot carry an item, instead of warning.")
 @click.option("--no-leak-check", "no_leak_check", is_flag=True,

@@ -215,3 +215,16 @@ def test_contents_entries_are_one_link_each_named_by_their_title(tmp_path: Path)
         assert not [k for k in kids(link) if isinstance(k, pikepdf.Dictionary) and "/S" in k]
     links = [a for a in pdf.pages[0].get("/Annots", []) if a.Subtype == "/Link"]
     assert len(links) == len(titles)
+
+
+def test_reading_addresses_are_links_named_by_their_text(handout: pikepdf.Pdf) -> None:
+    module = next(m for m in load_course(REPO).modules if m.id == "water-conflict")
+    urls = {r["url"] for r in module.data["readings"] if r.get("url")}
+    assert urls
+    annotations = [a for page in handout.pages for a in page.get("/Annots", [])
+                   if a.get("/Subtype") == "/Link" and "/A" in a]
+    linked = {str(a.A.URI) for a in annotations}
+    assert urls <= linked
+    assert all(str(a.Contents) == str(a.A.URI) for a in annotations if str(a.A.URI) in urls)
+    links = of_type(handout, "/Link")
+    assert len(links) >= len(urls)

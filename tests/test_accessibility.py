@@ -264,3 +264,25 @@ def test_plain_text_fields_get_curly_quotes_and_codes_stay_as_written() -> None:
     assert view["readings"][0]["identifier"] == "ISBN 'x'"
     answers = [a for i in module.data["quiz"] for a in i.get("accepted_answers", [])]
     assert answers and answers == [a for i in view["quiz"] for a in i.get("accepted_answers", [])]
+
+
+def test_a_fillable_quiz_has_a_named_field_for_name_date_and_every_answer() -> None:
+    course = load_course(EXAMPLE)
+    course.settings["fillable"] = True
+    module = course.modules[0]
+    html = render_edition(course, module, EDITIONS[1])
+    reader = PdfReader(io.BytesIO(write_pdf(html, course.root)))
+    fields = reader.get_fields()
+    names = {name: str(f.get("/TU", "")) for name, f in fields.items()}
+    assert names["name"] == "Name" and names["date"] == "Date"
+    for number, item in enumerate(module.data["quiz"], 1):
+        mine = [n for n in names if n == f"q{number}" or n.startswith(f"q{number}-")]
+        assert mine, f"question {number} ({item['type']}) has no field"
+        assert all(names[n].startswith(f"Question {number}") for n in mine)
+    widgets = [a.get_object() for page in reader.pages for a in page.get("/Annots", [])
+               if a.get_object()["/Subtype"] == "/Widget"]
+    forms = [e for e in structure(reader) if e["/S"] == "/Form"]
+    assert len(forms) == len(widgets) > len(module.data["quiz"])
+    assert "<input" not in render_edition(course, module, EDITIONS[2])  # never in the guide
+    course.settings["fillable"] = False
+    assert "<input" not in render_edition(course, module, EDITIONS[1])

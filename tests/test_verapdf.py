@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -76,7 +76,8 @@ def every_kind(shipped_build: BuildResult, tmp_path_factory: pytest.TempPathFact
                ) -> list[Path]:
     """One PDF of every kind: handout, quiz and guide from the shared shipped build (the
     water-conflict module, with its Chinese title); quiz form, key, answer sheet, both
-    readers, the review report and large print rendered from the small example course."""
+    readers, the review report, large print and a fillable quiz rendered from the small example
+    course."""
     folder = tmp_path_factory.mktemp("verapdf")
     pdfs = [shipped_build.dist / o.path for o in shipped_build.outputs
             if o.module == "water-conflict" and o.path.endswith(".pdf")]
@@ -88,6 +89,9 @@ def every_kind(shipped_build: BuildResult, tmp_path_factory: pytest.TempPathFact
     course.settings.update(versions=1, reader=False, review=False, answer_sheets=False,
                            large_print=True)
     wanted += [d for d in documents(course) if d.entry.edition == "large-print"]
+    course.settings.update(large_print=False, fillable=True)
+    wanted += [replace(d, entry=replace(d.entry, path="student/example-fillable-quiz.pdf"))
+               for d in documents(course) if d.entry.kind == "quiz"]
     for number, doc in enumerate(wanted):
         path = folder / f"{number:02d}-{doc.entry.path.replace('/', '-')}"
         path.write_bytes(write_pdf(doc.html, course.root, date="2026-09-01",
@@ -100,7 +104,7 @@ def test_every_kind_of_pdf_passes_pdf_ua_1_and_pdf_ua_2_results_are_printed(
         every_kind: list[Path]) -> None:
     names = [p.name for p in every_kind]
     for kind in ("handout", "quiz", "guide", "key", "answer-sheets", "reader", "review",
-                 "large-print"):
+                 "large-print", "fillable"):
         assert any(kind in name for name in names), f"no {kind} PDF among {names}"
     verdicts = validate(every_kind)
     print("\nveraPDF PDF/UA-2 (ISO 14289-2) failures, rule: count (files):")

@@ -217,6 +217,9 @@ COURSE = obj({
     "term": text("The term's name, e.g. 'Spring 2027'."),
     "language": LANG,
     "paper": {"enum": ["A4", "Letter"], "description": "Paper size."},
+    "fillable": {"type": "boolean", "default": False,
+                 "description": "Make student quizzes fillable PDF forms: name, date and every "
+                                "answer a form field with its accessible name."},
     "large_print": {"type": "boolean", "default": False,
                     "description": "Also make every student edition in 18 pt large print, "
                                    "in dist/large-print/ (for accommodations)."},

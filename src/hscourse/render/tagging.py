@@ -149,25 +149,24 @@ def _wrap(original: Callable[..., Iterator[Any]], state: Tagging) -> Callable[..
 
     def build(box: Any, parent: Any, pdf: Any, page: int, nums: dict[int, Any],
               annotations: list[Any], tags: Any) -> Iterator[Any]:
+        # No try/finally here: an error (a render past its memory limit) abandons the whole
+        # tree, and code run while thousands of nested generators unwind would fail again.
         real = box._box if isinstance(box, AbsolutePlaceholder) else box
+        if state.hiding:  # inside a box left out: nothing to complete or join
+            yield from original(box, parent, pdf, page, nums, annotations, tags)
+            return
         state.key_of(parent)
         state.boxes.append(real)
-        try:
-            margin = isinstance(real, boxes.MarginBox)
-            if state.hiding:  # inside a box left out: nothing to complete or join
-                yield from original(box, parent, pdf, page, nums, annotations, tags)
-                return
-            if margin or _hidden(real, state, page):
-                before = set(nums)
-                state.hiding = True
-                try:
-                    for _ in original(box, parent, pdf, page, nums, annotations, tags):
-                        pass
-                finally:
-                    state.hiding = False
-                kind = ("Header" if "top" in real.at_keyword else "Footer") if margin else ""
-                state.hide(nums, page, set(nums) - before, kind)
-                return
+        margin = isinstance(real, boxes.MarginBox)
+        if margin or _hidden(real, state, page):
+            before = set(nums)
+            state.hiding = True
+            for _ in original(box, parent, pdf, page, nums, annotations, tags):
+                pass
+            state.hiding = False
+            kind = ("Header" if "top" in real.at_keyword else "Footer") if margin else ""
+            state.hide(nums, page, set(nums) - before, kind)
+        else:
             for element in original(box, parent, pdf, page, nums, annotations, tags):
                 if id(element) in state.done:  # handed on from a box inside this one
                     yield element
@@ -176,8 +175,7 @@ def _wrap(original: Callable[..., Iterator[Any]], state: Tagging) -> Callable[..
                 _annotate(element, real)
                 if not _merge(state, pdf, element, real, parent, page):
                     yield element
-        finally:
-            state.boxes.pop()
+        state.boxes.pop()
 
     return build
 

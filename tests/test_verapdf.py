@@ -46,10 +46,14 @@ def classpath() -> str:
     return ":".join(str(p) for p in (Path(str(jar)), *JAXB))
 
 
-def validate(pdfs: list[Path]) -> dict[tuple[str, str], Verdict]:
-    """veraPDF's verdicts by (file, flavour), all files in one JVM."""
-    run = subprocess.run(["java", "-cp", classpath(), str(HERE / "verapdf" / "Validate.java"),
-                          ",".join(FLAVOURS), *map(str, pdfs)],
+def validate(jobs: dict[Path, tuple[str, ...]]) -> dict[tuple[str, str], Verdict]:
+    """veraPDF's verdicts by (file name, flavour), for each file the flavours asked for, all
+    in one JVM."""
+    # A short run: the quick JIT compiler alone (C1) and the serial collector more than halve
+    # the time (20 s -> 8 s for a guide and a handout).
+    run = subprocess.run(["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
+                          classpath(), str(HERE / "verapdf" / "Validate.java"),
+                          *(f"{','.join(flavours)}:{pdf}" for pdf, flavours in jobs.items())],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     verdicts: dict[tuple[str, str], Verdict] = defaultdict(Verdict)
@@ -106,10 +110,14 @@ def test_every_kind_of_pdf_passes_pdf_ua_1_and_pdf_ua_2_results_are_printed(
     for kind in ("handout", "quiz", "guide", "key", "answer-sheets", "reader", "review",
                  "large-print", "fillable"):
         assert any(kind in name for name in names), f"no {kind} PDF among {names}"
-    verdicts = validate(every_kind)
+    # PDF/UA-2 for the three kinds of the shipped build only: enough to see what it needs,
+    # and every run of a flavour over a whole guide costs seconds.
+    shipped = every_kind[:3]
+    verdicts = validate({pdf: FLAVOURS if pdf in shipped else ("ua1",) for pdf in every_kind})
     print("\nveraPDF PDF/UA-2 (ISO 14289-2) failures, rule: count (files):")
     ua2: dict[str, list[str]] = defaultdict(list)
-    for name in names:
+    for name in [p.name for p in shipped]:
+        assert verdicts[(name, "ua2")].status in ("compliant", "failed"), verdicts[(name, "ua2")]
         for rule, (count, _) in verdicts[(name, "ua2")].failures.items():
             ua2[rule].append(f"{name}:{count}")
     for rule, where in sorted(ua2.items()):

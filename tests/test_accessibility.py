@@ -24,7 +24,7 @@ from hscourse.build import BuildResult
 from hscourse.course.model import curly_quotes, module_view
 from hscourse.course.project import load_course
 from hscourse.errors import ContentError
-from hscourse.render.documents import render_all
+from hscourse.render.documents import documents
 from hscourse.render.html import EDITIONS, render_edition
 from hscourse.render.pdf import RenderError, write_pdf
 
@@ -194,16 +194,16 @@ def smallest_text_pt(pdf: bytes) -> float:
 def test_large_print_is_its_own_edition_at_18pt_and_names_no_accommodation(tmp_path: Path
                                                                            ) -> None:
     course = load_course(EXAMPLE)
-    regular = render_all(course)
+    regular = {d.entry.path: d for d in documents(course)}
     course.settings["large_print"] = True
-    both = render_all(course)
-    large = {o.kind: pdf for o, pdf in both.items() if o.edition == "large-print"}
-    assert sorted(o.path for o in both if o.edition) == ["large-print/example-handout.pdf",
-                                                        "large-print/example-quiz.pdf"]
-    assert all(o.audience == "student" for o in both if o.edition)
-    assert {o.path: pdf for o, pdf in both.items() if not o.edition} == {
-        o.path: pdf for o, pdf in regular.items()}  # the regular editions stay as they were
-    by_kind = {o.kind: pdf for o, pdf in regular.items()}
+    both = documents(course)
+    assert sorted(d.entry.path for d in both if d.entry.edition) == [
+        "large-print/example-handout.pdf", "large-print/example-quiz.pdf"]
+    assert all(d.entry.audience == "student" for d in both if d.entry.edition)
+    assert {d.entry.path: d.html for d in both if not d.entry.edition} == {
+        path: d.html for path, d in regular.items()}  # the regular editions stay as they were
+    large = {d.entry.kind: write_pdf(d.html, course.root) for d in both if d.entry.edition}
+    by_kind = {"quiz": write_pdf(regular["student/example-quiz.pdf"].html, course.root)}
     ratio = word_heights(large["quiz"], tmp_path) / word_heights(by_kind["quiz"], tmp_path)
     assert ratio == pytest.approx(18 / 10.5, rel=0.08)
     for kind, pdf in large.items():

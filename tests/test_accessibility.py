@@ -26,6 +26,7 @@ from hscourse.course.project import load_course
 from hscourse.errors import ContentError
 from hscourse.render.documents import documents
 from hscourse.render.html import EDITIONS, render_edition
+from hscourse.render.markdown import render_block
 from hscourse.render.pdf import RenderError, write_pdf
 
 from conftest import EXAMPLE, REPO, pdf_text
@@ -286,3 +287,10 @@ def test_a_fillable_quiz_has_a_named_field_for_name_date_and_every_answer() -> N
     assert "<input" not in render_edition(course, module, EDITIONS[2])  # never in the guide
     course.settings["fillable"] = False
     assert "<input" not in render_edition(course, module, EDITIONS[1])
+
+
+def test_web_links_print_their_address_once() -> None:
+    html = str(render_block("See [the UN](https://un.org/x?a=1&b=2), <https://un.org> and "
+                            "[mail](mailto:a@example.org)."))
+    assert html.count('<span class="link-url">') == 1
+    assert '</a> <span class="link-url">(https://un.org/x?a=1&amp;b=2)</span>' in html

@@ -280,6 +280,7 @@ def test_a_fillable_quiz_has_a_named_field_for_name_date_and_every_answer() -> N
         mine = [n for n in names if n == f"q{number}" or n.startswith(f"q{number}-")]
         assert mine, f"question {number} ({item['type']}) has no field"
         assert all(names[n].startswith(f"Question {number}") for n in mine)
+    assert names["q1"] == "Question 1"  # a radio group, named for the question
     widgets = [a.get_object() for page in reader.pages for a in page.get("/Annots", [])
                if a.get_object()["/Subtype"] == "/Widget"]
     forms = [e for e in structure(reader) if e["/S"] == "/Form"]

@@ -12,8 +12,9 @@ HTML element each structure element came from, so two things happen here:
    `aria-hidden="true"` elements, decorative images (alt "decorative") and the page margins
    (running heads, "Page X of Y") is left out of the tree and noted.
 2. After rendering (`finish`, with pikepdf), what was noted becomes artifacts in the page
-   content (the margins as pagination artifacts, headers and footers), and figure bounding
-   boxes are moved from CSS pixels (top-left origin) into PDF user space.
+   content (the margins as pagination artifacts, headers and footers), figure bounding boxes
+   are moved from CSS pixels (top-left origin) into PDF user space, and a form's radio groups
+   are named by what their buttons' names share.
 
 The hook is installed only around one render, in the process that renders (render/pdf.py).
 """
@@ -265,6 +266,20 @@ def _rejoin_headers(pdf: Any, tables: dict[str, str]) -> None:
         cell.A.Headers = pikepdf.Array(fixed)
 
 
+def _name_radio_groups(pdf: Any) -> None:
+    """A radio group is named by what its buttons' names share ("Question 3" from "Question
+    3: A", "Question 3: B"); WeasyPrint names it after its first button."""
+    import os.path
+
+    import pikepdf
+
+    for group in pdf.Root.AcroForm.get("/Fields", []):
+        names = [str(k.get("/TU", "")) for k in group.get("/Kids", [])]
+        shared = os.path.commonprefix(names).rstrip(" :,") if len(names) > 1 else ""
+        if shared:
+            group.TU = pikepdf.String(shared)
+
+
 def finish(data: bytes, state: Tagging) -> bytes:
     """The rendered PDF with the hook's artifacts marked and figure boxes in PDF space."""
     import pikepdf
@@ -276,6 +291,8 @@ def finish(data: bytes, state: Tagging) -> bytes:
         _fix_figure_boxes(pdf)
         if state.tables:
             _rejoin_headers(pdf, state.tables)
+        if "/AcroForm" in pdf.Root:
+            _name_radio_groups(pdf)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True, compress_streams=True,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)

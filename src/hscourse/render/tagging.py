@@ -207,13 +207,15 @@ def _artifact_operands(kind: str) -> tuple[list[Any], Any]:
 def _mark_artifacts(pdf: Any, page: Any, hidden: dict[int, str]) -> None:
     import pikepdf
 
-    out = []
-    for operands, operator in pikepdf.parse_content_stream(page):
-        if (str(operator) == "BDC" and len(operands) == 2
+    out: list[Any] = []
+    for instruction in pikepdf.parse_content_stream(page):
+        operands = getattr(instruction, "operands", [])
+        if (str(getattr(instruction, "operator", "")) == "BDC" and len(operands) == 2
                 and isinstance(operands[1], pikepdf.Dictionary)
                 and int(operands[1].get("/MCID", -1)) in hidden):
-            operands, operator = _artifact_operands(hidden[int(operands[1].MCID)])
-        out.append(pikepdf.ContentStreamInstruction(operands, operator))
+            instruction = pikepdf.ContentStreamInstruction(
+                *_artifact_operands(hidden[int(operands[1].MCID)]))
+        out.append(instruction)
     page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(out))
 
 

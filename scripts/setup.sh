@@ -15,6 +15,7 @@ PACKAGES=(
   poppler-utils                      # pdftotext: every build's leak check; pdftoppm: visual checks
   libxml2-utils                      # xmllint: validating QTI exports in the tests
   chromium                           # the web edition's accessibility test (axe-core) and screenshots
+  default-jdk-headless libjaxb-java  # the tests' veraPDF (PDF/UA) run: Java and its JAXB
 )
 
 missing=()

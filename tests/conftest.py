@@ -75,7 +75,7 @@ SLOW_FILES = {
     "test_reproducible.py", "test_wheel.py", "test_security_limits.py", "test_security_outputs.py",
     "test_security_templates.py", "test_security_files.py", "test_terms.py", "test_grade.py",
     "test_review_output.py", "test_security_leaks.py", "test_security_keys.py", "test_cli.py",
-    "test_sheets.py", "test_scan.py",
+    "test_sheets.py", "test_scan.py", "test_tagging.py", "test_verapdf.py",
 }
 
 

@@ -21,14 +21,16 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from hscourse.build import BuildResult
+from hscourse.course.model import curly_quotes, module_view
 from hscourse.course.project import load_course
 from hscourse.course.resolve import load_resolved
 from hscourse.errors import ContentError
-from hscourse.render.documents import render_all
+from hscourse.render.documents import documents
 from hscourse.render.html import EDITIONS, render_edition
+from hscourse.render.markdown import render_block
 from hscourse.render.pdf import RenderError, write_pdf
 
-from conftest import EXAMPLE, REPO
+from conftest import EXAMPLE, REPO, pdf_text
 
 # A 2x2 red PNG, as a data: URL, so the test image resolves however module paths are resolved.
 RED_PNG = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGM8"
@@ -167,7 +169,7 @@ def test_images_with_alt_text_or_marked_decorative_pass_and_are_tagged(example_c
     html = render_edition(course, course.modules[0], EDITIONS[0])
     reader = PdfReader(io.BytesIO(write_pdf(html, course.root)))
     figures = [e for e in structure(reader) if e["/S"] == "/Figure"]
-    assert [f["/Alt"] for f in figures] == ["A red square", "decorative"]
+    assert [f["/Alt"] for f in figures] == ["A red square"]  # the decorative one: an artifact
 
 
 def word_heights(pdf: bytes, tmp_path: Path) -> float:
@@ -179,18 +181,62 @@ def word_heights(pdf: bytes, tmp_path: Path) -> float:
     return statistics.median(heights)
 
 
-def test_large_print_sets_student_editions_at_18pt_and_leaves_the_guide(tmp_path: Path) -> None:
+def smallest_text_pt(pdf: bytes) -> float:
+    """The smallest font size of any visible character, in points (PDFium reports the size
+    in the text space: WeasyPrint draws in CSS pixels, 0.75 pt each)."""
+    import pypdfium2
+    import pypdfium2.raw as pdfium_c
+
+    document = pypdfium2.PdfDocument(pdf)
+    sizes = []
+    for page in document:
+        text = page.get_textpage()
+        sizes += [pdfium_c.FPDFText_GetFontSize(text, i) * 0.75 for i in range(text.count_chars())
+                  if not chr(pdfium_c.FPDFText_GetUnicode(text, i)).isspace()]
+    return min(sizes)
+
+
+def test_large_print_is_its_own_edition_at_18pt_and_names_no_accommodation(tmp_path: Path
+                                                                           ) -> None:
     course = load_course(EXAMPLE)
-    regular = render_all(course)
+    regular = {d.entry.path: d for d in documents(course)}
     course.settings = course.settings.changed(large_print=True)
-    large = render_all(course)
-    by_kind = {o.kind: pdf for o, pdf in regular.items()}
-    large_by_kind = {o.kind: pdf for o, pdf in large.items()}
-    ratio = word_heights(large_by_kind["quiz"], tmp_path) / word_heights(by_kind["quiz"], tmp_path)
-    assert ratio == pytest.approx(18 / 10.5, rel=0.08)
-    assert large_by_kind["guide"] == by_kind["guide"]
-    html = render_edition(course, course.modules[0], EDITIONS[1])
+    both = documents(course)
+    assert sorted(d.entry.path for d in both if d.entry.edition) == [
+        "large-print/example-handout.pdf", "large-print/example-quiz.pdf"]
+    assert all(d.entry.audience == "student" for d in both if d.entry.edition)
+    assert {d.entry.path: d.html for d in both if not d.entry.edition} == {
+        path: d.html for path, d in regular.items()}  # the regular editions stay as they were
+    large = {d.entry.kind: write_pdf(d.html, course.root) for d in both if d.entry.edition}
+    by_kind = {"quiz": write_pdf(regular["student/example-quiz.pdf"].html, course.root)}
+    ratio = word_heights(large["quiz"], tmp_path) / word_heights(by_kind["quiz"], tmp_path)
+    assert ratio == pytest.approx(18 / 10, rel=0.08)
+    for kind, pdf in large.items():
+        assert smallest_text_pt(pdf) >= 17.9, kind  # page numbers and running heads too
+        path = tmp_path / f"{kind}.pdf"
+        path.write_bytes(pdf)
+        assert "large print" not in pdf_text(path).lower()
+        assert "large print" not in str(PdfReader(path).metadata.title).lower()
+    assert smallest_text_pt(by_kind["quiz"]) < 10
+    html = render_edition(course, course.modules[0], EDITIONS[1], large=True)
     assert '<html lang="en" dir="ltr" class="large-print">' in html
+
+
+def test_writing_lines_are_strokes_one_per_answer_line() -> None:
+    """Ruled as one box per line, never a gradient, whose stripes came out as 13, 15 or 16
+    lines depending on the resolution."""
+    course = load_course(EXAMPLE)
+    quiz = course.modules[0].data["quiz"]
+    expected = sum(item.get("answer_lines", 0) for item in quiz
+                   if item["type"] in ("short_answer", "essay"))
+    assert expected == 7
+    for large in (False, True):
+        html = render_edition(course, course.modules[0], EDITIONS[1], large=large)
+        assert html.count('<div class="writing-line">') == expected
+        reader = PdfReader(io.BytesIO(write_pdf(html, course.root)))
+        for page in reader.pages:
+            resources = page["/Resources"]
+            assert not resources.get("/Shading") and not resources.get("/Pattern")
 
 
 def test_large_print_is_a_course_setting_checked_by_the_schema(example_course: Path) -> None:
@@ -201,3 +247,55 @@ def test_large_print_is_a_course_setting_checked_by_the_schema(example_course: P
     assert [d.field for d in caught.value.diagnostics] == ["large_print"]
     course_file.write_text(course_file.read_text().replace('"yes"', "true"))
     assert load_course(example_course).settings.large_print is True
+
+
+@pytest.mark.parametrize("text, curled", [
+    ('He said "no".', "He said “no”."), ("it's the '90s", "it’s the ’90s"),
+    ("'quoted' word", "‘quoted’ word"), ('("a")', "(“a”)"), ("no quotes", "no quotes")])
+def test_curly_quotes(text: str, curled: str) -> None:
+    assert curly_quotes(text) == curled
+
+
+def test_plain_text_fields_get_curly_quotes_and_codes_stay_as_written() -> None:
+    """Markdown fields get typographic quotes from markdown-it; plain-text fields (titles,
+    headings) from the view; ids, addresses, identifiers and accepted answers stay verbatim."""
+    course = load_course(EXAMPLE)
+    module = course.modules[0]
+    module.data["title"] = 'The "Example" module'
+    module.data["readings"][0]["identifier"] = "ISBN 'x'"
+    view = module_view(module, "instructor", "seed")
+    assert view["title"] == "The “Example” module"
+    assert view["readings"][1]["title"] == "China’s Policies and Actions for Addressing Climate Change"
+    assert view["readings"][0]["identifier"] == "ISBN 'x'"
+    answers = [a for i in module.data["quiz"] for a in i.get("accepted_answers", [])]
+    assert answers and answers == [a for i in view["quiz"] for a in i.get("accepted_answers", [])]
+
+
+def test_a_fillable_quiz_has_a_named_field_for_name_date_and_every_answer() -> None:
+    course = load_course(EXAMPLE)
+    course.settings = course.settings.changed(fillable=True)
+    module = course.modules[0]
+    html = render_edition(course, module, EDITIONS[1])
+    reader = PdfReader(io.BytesIO(write_pdf(html, course.root)))
+    fields = reader.get_fields()
+    names = {name: str(f.get("/TU", "")) for name, f in fields.items()}
+    assert names["name"] == "Name" and names["date"] == "Date"
+    for number, item in enumerate(module.data["quiz"], 1):
+        mine = [n for n in names if n == f"q{number}" or n.startswith(f"q{number}-")]
+        assert mine, f"question {number} ({item['type']}) has no field"
+        assert all(names[n].startswith(f"Question {number}") for n in mine)
+    assert names["q1"] == "Question 1"  # a radio group, named for the question
+    widgets = [a.get_object() for page in reader.pages for a in page.get("/Annots", [])
+               if a.get_object()["/Subtype"] == "/Widget"]
+    forms = [e for e in structure(reader) if e["/S"] == "/Form"]
+    assert len(forms) == len(widgets) > len(module.data["quiz"])
+    assert "<input" not in render_edition(course, module, EDITIONS[2])  # never in the guide
+    course.settings = course.settings.changed(fillable=False)
+    assert "<input" not in render_edition(course, module, EDITIONS[1])
+
+
+def test_web_links_print_their_address_once() -> None:
+    html = str(render_block("See [the UN](https://un.org/x?a=1&b=2), <https://un.org> and "
+                            "[mail](mailto:a@example.org)."))
+    assert html.count('<span class="link-url">') == 1
+    assert '</a> <span class="link-url">(https://un.org/x?a=1&amp;b=2)</span>' in html

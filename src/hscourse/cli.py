@@ -46,7 +46,8 @@ term_option = click.option(
 seed_option = click.option(
     "--seed", help="Text that seeds the shuffling of quiz forms (overrides `seed`).")
 large_print_option = click.option(
-    "--large-print", is_flag=True, help="Set student editions in 18 pt large print.")
+    "--large-print", is_flag=True,
+    help="Also make the student editions in 18 pt large print, in dist/large-print/.")
 
 
 def term_path(project: Path, term: Path | None) -> Path | None:

@@ -52,6 +52,7 @@ class Output:
     version: str | None = None
     input: str | None = None  # hash of what the file was made from, for incremental builds
     checked: bool | None = None  # a student file that passed the leak check when it was made
+    edition: str | None = None  # "large-print" for the large-print edition, else None
 
     def __post_init__(self) -> None:
         problem = unsafe_relative_path(self.path)

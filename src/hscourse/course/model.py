@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hscourse.course.load import Document
-from hscourse.course.schema import SCHEMAS, field_schemas, resolve
+from hscourse.course.schema import SCHEMAS, field_schemas, is_plain_text, resolve
 from hscourse.course.settings import Settings, with_flags
 from hscourse.render.language import N_
 
@@ -227,11 +227,45 @@ def _fill_defaults(data: dict[str, Any], properties: dict[str, Any]) -> None:
             data[key] = copy.deepcopy(field_schema["default"])
 
 
+OPENING_AFTER = frozenset(" \t\n([{<\u2014\u2013/\u201c\u2018")
+
+
+def curly_quotes(text: str) -> str:
+    """Straight quotes as typographic ones: "a" -> \u201ca\u201d, 'a' -> \u2018a\u2019, and an
+    apostrophe (it's, '90s) -> \u2019, as Markdown fields get them from markdown-it."""
+    out = []
+    for i, char in enumerate(text):
+        if char in "\"'":
+            before = text[i - 1] if i else " "
+            after = text[i + 1] if i + 1 < len(text) else " "
+            opening = before in OPENING_AFTER and not after.isspace()
+            if char == "'" and after.isdigit():
+                opening = False
+            char = ("\u201c" if opening else "\u201d") if char == '"' else (
+                "\u2018" if opening else "\u2019")
+        out.append(char)
+    return "".join(out)
+
+
+def _typeset(value: Any, schema: dict[str, Any]) -> Any:
+    """value with curly quotes in every plain-text field its schema names."""
+    schema = resolve(schema, value)
+    if isinstance(value, dict):
+        properties = field_schemas(schema, value)
+        return {key: _typeset(v, properties.get(key, {})) for key, v in value.items()}
+    if isinstance(value, list):
+        return [_typeset(v, schema.get("items", {})) for v in value]
+    if isinstance(value, str) and is_plain_text(schema):
+        return curly_quotes(value)
+    return value
+
+
 def module_view(module: Module, audience: Audience, seed: str) -> dict[str, Any]:
     """The module's data as the given audience may see it, with presentation fields added
     (matching and ordering choices shuffled by seed: see forms.module_seed)."""
     full = module.data
     view = copy.deepcopy(full) if audience == "instructor" else _strip(full, SCHEMAS["module"])
+    view = _typeset(view, SCHEMAS["module"])
     _fill_defaults(view, SCHEMAS["module"]["properties"])
     for item in view.get("quiz", []):
         _fill_defaults(item, field_schemas(SCHEMAS["module"]["properties"]["quiz"]["items"],

@@ -79,7 +79,7 @@ READING = obj({
     "medium": text("Medium, for items that are not print (e.g. 'Video, about 8 minutes')."),
     "url": text("A web address.", pattern=r"^https?://\S+$",
                 **{"x-expected": "an address starting with https:// or http://"}),
-    "identifier": text("A DOI, report number or other identifier."),
+    "identifier": text("A DOI, report number or other identifier.", **{"x-verbatim": True}),
     "notes": markdown("Reading notes for students."),
     "as_of": AS_OF,
     "instructor_notes": instructor(markdown("How to use the reading.")),
@@ -136,8 +136,9 @@ ITEM_FIELDS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
                         ("options",)),
     "true_false": ({"answer": instructor({"type": "boolean",
                                           "description": "The correct answer."})}, ("answer",)),
-    "short_answer": ({"accepted_answers": instructor(listing(text("An accepted answer."),
-                                                             "Accepted answers.")),
+    "short_answer": ({"accepted_answers": instructor(listing(
+                          text("An accepted answer.", **{"x-verbatim": True}),
+                          "Accepted answers.")),
                       "answer_lines": {**ANSWER_LINES, "default": 2}}, ("accepted_answers",)),
     "essay": ({"model_answer": instructor(markdown("A model answer.")),
                "rubric": instructor(listing(obj({
@@ -265,8 +266,12 @@ COURSE = obj({
                "description": "Your own wording for any label hscourse prints around the "
                               "content, by its English text, e.g. {\"Quiz\": \"Test\"} "
                               "(the messages are listed in src/hscourse/locales/hscourse.pot)."},
+    "fillable": {"type": "boolean", "default": False,
+                 "description": "Make student quizzes fillable PDF forms: name, date and every "
+                                "answer a form field with its accessible name."},
     "large_print": {"type": "boolean", "default": False,
-                    "description": "Set student editions in 18 pt large print (accommodations)."},
+                    "description": "Also make every student edition in 18 pt large print, "
+                                   "in dist/large-print/ (for accommodations)."},
     "date": text("The document date printed on every edition and stored in the PDFs, "
                  "as YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$",
                  **{"x-expected": "a date written YYYY-MM-DD, in quotes"}),
@@ -410,6 +415,13 @@ def resolve(schema: dict[str, Any], value: Any) -> dict[str, Any]:
 
 def is_markdown(schema: dict[str, Any]) -> bool:
     return schema.get("x-format") == "markdown"
+
+
+def is_plain_text(schema: dict[str, Any]) -> bool:
+    """Prose printed as written (a title, an option): not Markdown, which sets its own quotes,
+    and not a code (an id, a date, an address, a language, `x-verbatim`) that must stay as is."""
+    return (schema.get("type") == "string" and not is_markdown(schema)
+            and not schema.keys() & {"pattern", "enum", "format", "x-verbatim"})
 
 
 def secret_settings(schema: dict[str, Any]) -> frozenset[str]:

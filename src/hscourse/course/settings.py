@@ -80,6 +80,7 @@ class Settings:
     print_set: bool = _default("print_set")
     print_copies: int | None = None
     html: bool = _default("html")
+    fillable: bool = _default("fillable")
     self_check: bool = _default("self_check")
     labels: dict[str, str] = field(default_factory=dict)
 

@@ -30,7 +30,9 @@ from hscourse.render.html import (
     EDITIONS,
     EXAM_EDITIONS,
     KEY,
+    LARGE_PRINT,
     READERS,
+    large_print_path,
     render_edition,
     render_exam,
     render_reader,
@@ -58,6 +60,18 @@ def _entry(path: str, audience: str, kind: str, module: str | None,
     return Output(path, audience, kind, module or "", "", version)
 
 
+def large_print(course: Course) -> bool:
+    """Whether the course asks for the large-print edition (`large_print`, --large-print)."""
+    return course.settings.large_print
+
+
+def in_large_print(doc: Document, html: str) -> Document:
+    """The large-print edition of a student document: its own folder, `edition` in the
+    manifest."""
+    entry = replace(doc.entry, path=large_print_path(doc.entry.path), edition=LARGE_PRINT)
+    return replace(doc, entry=entry, html=html)
+
+
 def asset_folders(course: Course) -> tuple[str, ...]:
     """Folders every document may read besides its modules': the instructor's templates and
     the term's folder (a logo, say)."""
@@ -72,19 +86,27 @@ def module_documents(course: Course, module: Module) -> Iterable[Document]:
     source = module.source.file
     folders = (f"modules/{module.id}", *asset_folders(course))
     versions = course.versions(module) if module.data.get("quiz") else 0
+    large = large_print(course)
     for edition in EDITIONS:
         if edition.kind == "quiz" and versions != 1:
             continue
-        yield Document(_entry(edition.path(module.id), edition.audience, edition.kind,
+        doc = Document(_entry(edition.path(module.id), edition.audience, edition.kind,
                               module.id), render_edition(course, module, edition), source,
                        folders)
+        yield doc
+        if large and edition.audience == "student":
+            yield in_large_print(doc, render_edition(course, module, edition, large=True))
     if versions > 1:
         quiz = next(e for e in EDITIONS if e.kind == "quiz")
         for form in forms_for(course, module):
             for edition in (quiz, KEY):
-                yield Document(_entry(edition.path(module.id, form.letter), edition.audience,
+                doc = Document(_entry(edition.path(module.id, form.letter), edition.audience,
                                       edition.kind, module.id, form.letter),
                                render_edition(course, module, edition, form), source, folders)
+                yield doc
+                if large and edition.audience == "student":
+                    yield in_large_print(doc, render_edition(course, module, edition, form,
+                                                             large=True))
     yield from sheet_documents(course, module, source, folders)
 
 
@@ -218,8 +240,12 @@ def documents(course: Course, personalised: bool = False) -> list[Document]:
         docs += class_sheets(course)
     if course.settings.reader:
         folders = (*(f"modules/{m.id}" for m in course.modules), *asset_folders(course))
-        docs += [Document(_entry(e.path(None), e.audience, "reader", None),
-                          render_reader(course, e), "course.yaml", folders) for e in READERS]
+        readers = [Document(_entry(e.path(None), e.audience, "reader", None),
+                            render_reader(course, e), "course.yaml", folders) for e in READERS]
+        if large_print(course):
+            readers += [in_large_print(d, render_reader(course, e, large=True))
+                        for d, e in zip(readers, READERS) if e.audience == "student"]
+        docs += readers
     return docs + review_documents(course)
 
 

@@ -95,6 +95,12 @@ READERS = (
     Edition("reader", "instructor", "reader.html.j2", N_("Course reader for instructors")),
 )
 READER_BODY = {"student": "_handout_body.html.j2", "instructor": "_guide_body.html.j2"}
+LARGE_PRINT = "large-print"  # the large-print edition's name and its folder in dist/
+
+
+def large_print_path(path: str) -> str:
+    """Where the large-print edition of a student PDF goes: student/x.pdf -> large-print/x.pdf."""
+    return f"{LARGE_PRINT}/{path.removeprefix('student/')}"
 assert {e.audience for e in EDITIONS} <= set(AUDIENCES)
 
 
@@ -180,15 +186,17 @@ def template_folders(course: Course) -> tuple[Path, ...]:
 
 
 def render_edition(course: Course, module: Module, edition: Edition,
-                   form: Form | None = None) -> str:
-    """The complete HTML of one edition of one module (or of one quiz form and its key)."""
+                   form: Form | None = None, large: bool = False) -> str:
+    """The complete HTML of one edition of one module (or of one quiz form and its key), in
+    large print when large (student editions only)."""
     view = module_view(form.module if form else module, edition.audience,
                        form.seed if form else module_seed(course, module))
+    extras = {**context_extras(course), "large_print": large}
     return render_template(course, edition.template, module=view, edition=edition,
                            total_points=total_points(view),
                            when=schedule_line(course.schedule.get(module.id, {}),
                                               language_of(course.settings)),
-                           form=form.letter if form else "", **context_extras(course))
+                           form=form.letter if form else "", **extras)
 
 
 def render_exam(course: Course, exam: Exam, edition: Edition, form: Form,
@@ -211,7 +219,7 @@ def render_exam(course: Course, exam: Exam, edition: Edition, form: Form,
                            **({"students": students} if students is not None else {}))
 
 
-def render_reader(course: Course, edition: Edition) -> str:
+def render_reader(course: Course, edition: Edition, large: bool = False) -> str:
     """One document with every module of the course, for one audience."""
     entries = []
     for module in course.modules:
@@ -219,9 +227,9 @@ def render_reader(course: Course, edition: Edition) -> str:
         entries.append({"module": view, "total_points": total_points(view),
                         "when": schedule_line(course.schedule.get(module.id, {}),
                                              language_of(course.settings))})
+    extras = {**context_extras(course), "large_print": large}
     return render_template(course, edition.template, entries=entries, edition=edition,
-                           body=READER_BODY[edition.audience],
-                           form="", **context_extras(course))
+                           body=READER_BODY[edition.audience], form="", **extras)
 
 
 def render_template(owner: Course, name: str, **values: Any) -> str:
@@ -277,5 +285,5 @@ def context_extras(course: Course) -> dict[str, Any]:
             "ngettext": template_gettext(language.ngettext),
             "term_folder": f"terms/{course.term}" if course.term else "",
             "document_date": course.settings.date or "",
-            "large_print": course.settings.large_print,
+            "large_print": False,  # render_edition sets it for the large-print edition
             "fonts": template_fonts()}

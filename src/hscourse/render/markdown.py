@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
 
 
@@ -20,6 +21,18 @@ def _image(self: Any, tokens: Any, idx: int, options: Any, env: dict[str, Any]) 
     return self.image(tokens, idx, options, env)
 
 
+def _link_close(self: Any, tokens: Any, idx: int, options: Any, env: dict[str, Any]) -> str:
+    """After a link to the web, its address in brackets: a printed page cannot be clicked
+    (a link whose text is its address already shows it)."""
+    html = self.renderToken(tokens, idx, options, env)
+    start = max(i for i in range(idx) if tokens[i].type == "link_open")
+    href = tokens[start].attrGet("href") or ""
+    text = "".join(t.content for t in tokens[start + 1:idx]).strip()
+    if urlsplit(href).scheme in ("http", "https") and text not in (href, href.rstrip("/")):
+        html += f' <span class="link-url">({escapeHtml(href)})</span>'
+    return html
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     # html=False escapes raw HTML; markdown-it's validateLink already refuses javascript:,
@@ -29,6 +42,7 @@ def _parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(
         ["table", "strikethrough", "smartquotes"])
     parser.add_render_rule("image", _image)
+    parser.add_render_rule("link_close", _link_close)
     return parser
 
 

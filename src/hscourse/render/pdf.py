@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from hscourse.course.assets import MAX_LOCAL_FILE, read_in_folder
+from hscourse.render import tagging
 
 MAX_DATA_URL = 512 * 1024
 LINK_SCHEMES = ("http", "https", "mailto")
@@ -237,7 +238,10 @@ def write_pdf(html: str, root: Path, *, variant: str | None = "pdf/ua-1",
         if document.metadata.created is None and stamp_dates:
             stamp = datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             document.metadata.created = document.metadata.modified = stamp
-        pdf = document.write_pdf(pdf_variant=variant)
+        with tagging.hooked() as tags:
+            pdf = document.write_pdf(pdf_variant=variant)
+        if variant and "ua" in variant:
+            pdf = tagging.finish(pdf, tags)
     problems = [f"refused to read {r}" for r in dict.fromkeys(log.refused)]
     problems += refused_links + [e for e in dict.fromkeys(log.errors) if "refused " not in e]
     if problems:

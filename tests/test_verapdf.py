@@ -79,21 +79,25 @@ def one_of_each(docs: list[Document]) -> list[Document]:
 def every_kind(shipped_build: BuildResult, tmp_path_factory: pytest.TempPathFactory
                ) -> list[Path]:
     """One PDF of every kind: handout, quiz and guide from the shared shipped build (the
-    water-conflict module, with its Chinese title); quiz form, key, answer sheet, both
+    water-conflict module, with its Chinese title) and the midterm's form A and key; quiz form, key, answer sheet, both
     readers, the review report, large print and a fillable quiz rendered from the small example
     course."""
     folder = tmp_path_factory.mktemp("verapdf")
     pdfs = [shipped_build.dist / o.path for o in shipped_build.outputs
             if o.module == "water-conflict" and o.path.endswith(".pdf")]
+    pdfs += [shipped_build.dist / o.path for o in shipped_build.outputs  # the midterm, form A
+             if o.module == "exam-midterm" and o.kind in ("exam", "exam-key")
+             and o.version == "A" and o.path.endswith(".pdf")]
     course = load_course(EXAMPLE)
-    course.settings.update(versions=2, reader=True, review={"pdf": True}, answer_sheets=True)
+    course.settings = course.settings.changed(versions=2, reader=True, review={"pdf": True},
+                                              answer_sheets=True)
     wanted = [d for d in one_of_each(documents(course))
               if (d.entry.audience, d.entry.kind) not in {("student", "handout"),
                                                           ("instructor", "guide")}]
-    course.settings.update(versions=1, reader=False, review=False, answer_sheets=False,
-                           large_print=True)
+    course.settings = course.settings.changed(versions=1, reader=False, review=False,
+                                              answer_sheets=False, large_print=True)
     wanted += [d for d in documents(course) if d.entry.edition == "large-print"]
-    course.settings.update(large_print=False, fillable=True)
+    course.settings = course.settings.changed(large_print=False, fillable=True)
     wanted += [replace(d, entry=replace(d.entry, path="student/example-fillable-quiz.pdf"))
                for d in documents(course) if d.entry.kind == "quiz"]
     for number, doc in enumerate(wanted):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -186,11 +187,13 @@ def serve(project: Path, term: Path | None, port: int, jobs: int | None) -> None
              "--port (0 picks a free one)", err=True)
         sys.exit(2)
     preview.start()
+    stopping = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())  # Ctrl+C, even mid-rebuild
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     echo(f"Serving {preview.url} (this computer only); Ctrl+C stops.")
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        preview.stop()
+    while not stopping.wait(0.2):
+        pass
+    preview.stop()
 
 
 @main.command()

@@ -101,7 +101,7 @@ class Preview:
         self.server.shutdown()
         self.server.server_close()
         for thread in self.threads:
-            thread.join(timeout=5)
+            thread.join(timeout=2)
 
     def state(self) -> tuple[int, list[str]]:
         with self.lock:

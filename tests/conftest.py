@@ -75,7 +75,8 @@ SLOW_FILES = {
     "test_reproducible.py", "test_wheel.py", "test_security_limits.py", "test_security_outputs.py",
     "test_security_templates.py", "test_security_files.py", "test_terms.py", "test_grade.py",
     "test_review_output.py", "test_security_leaks.py", "test_security_keys.py", "test_cli.py",
-    "test_sheets.py", "test_scan.py", "test_tagging.py", "test_verapdf.py",
+    "test_sheets.py", "test_scan.py", "test_tagging.py", "test_verapdf.py", "test_exams.py",
+    "test_forms.py", "test_analysis.py", "test_site.py",
 }
 
 
@@ -103,14 +104,28 @@ def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
         return build(REPO, dist=dist, options=Options(jobs=2))
 
 
+def shared_build(tmp_path_factory: pytest.TempPathFactory, name: str,
+                 make: Callable[[Path], Path], term: str | None = None,
+                 options: Options | None = None) -> tuple[Path, BuildResult]:
+    """A course made by make() and built once per run, whichever pytest-xdist worker asks
+    first: the other waits for it, then finds it up to date (a no-op build). Tests read it
+    and copy it; none may change it."""
+    import fcntl
+
+    root = shared_folder(tmp_path_factory) / f"shared-{name}"
+    with open(str(root) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not root.exists():
+            make(root)
+        return root, build(root, term=root / term if term else None,
+                           options=options or Options())
+
+
 def prebuilt(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Path],
              options: Options) -> Path:
-    """A course made by make() and built once per worker; each test gets a copy (dist/
+    """A course made by make() and built once per run; each test gets a copy (dist/
     included, times kept), so its first build is a no-op instead of a full render."""
-    template = tmp_path_factory.getbasetemp() / f"prebuilt-{name}"
-    if not (template / "dist" / "manifest.json").is_file():
-        build(make(template), options=options)
-    return template
+    return shared_build(tmp_path_factory, f"prebuilt-{name}", make, options=options)[0]
 
 
 def copy_built(template: Path, target: Path) -> Path:

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from hscourse.build import BuildResult, build
+from hscourse.build import BuildResult
 from hscourse.cli import main
 from hscourse.course.forms import forms_for, key_rows, make_form
 from hscourse.course.model import LETTERS, Course, module_view
@@ -29,7 +29,7 @@ from hscourse.course.resolve import load_resolved
 from hscourse.formats.lms import export_one
 from hscourse.render.printsets import assemble, copies_for
 
-from conftest import REPO, copy_course, pdf_text, replace_once
+from conftest import REPO, copy_course, pdf_text, replace_once, shared_build
 
 FIXTURE = REPO / "tests" / "fixtures" / "exams"
 SECRET = "exam-fixture-secret-0123456789"
@@ -44,15 +44,18 @@ def course() -> Course:
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildResult]:
     """The fixture course built once, with print sets (a roster of two; the midterm in 5
     copies, every other quiz in 3) and a chart in the midterm's essay."""
-    root = copy_course(FIXTURE, tmp_path_factory.mktemp("exams") / "course")
-    (root / "roster.csv").write_text("student_id,name\n20270001,Ada Lovelace\n"
-                                     "20270002,Zhang Wei 张伟\n", encoding="utf-8")
-    replace_once(root / "course.yaml", "    reserve: true\n",
-                 "    reserve: true\n    print_set: true\n    print_copies: 5\n")
-    replace_once(root / "course.yaml", "modules: [alpha", "roster: roster.csv\nprint_set: true\n"
-                 "print_copies: 3\nmodules: [alpha")
-    add_chart(root)
-    return root, build(root)
+    def make(root: Path) -> Path:
+        copy_course(FIXTURE, root)
+        (root / "roster.csv").write_text("student_id,name\n20270001,Ada Lovelace\n"
+                                         "20270002,Zhang Wei 张伟\n", encoding="utf-8")
+        replace_once(root / "course.yaml", "    reserve: true\n",
+                     "    reserve: true\n    print_set: true\n    print_copies: 5\n")
+        replace_once(root / "course.yaml", "modules: [alpha", "roster: roster.csv\n"
+                     "print_set: true\nprint_copies: 3\nmodules: [alpha")
+        add_chart(root)
+        return root
+
+    return shared_build(tmp_path_factory, "exams", make)
 
 
 def exam_items(course: Course, exam_id: str) -> list[str]:

@@ -18,7 +18,7 @@ from hscourse.course.resolve import load_resolved
 from hscourse.render.documents import data_files
 from hscourse.render.html import type_label
 
-from conftest import EXAMPLE, copy_course, pdf_text, squash
+from conftest import EXAMPLE, copy_course, pdf_text, shared_build, squash
 
 STIMULUS = """stimuli:
   - id: src-a
@@ -55,9 +55,11 @@ def forms_course(root: Path, versions: int = 3, extra: str = "") -> Path:
 
 @pytest.fixture(scope="module")
 def forms_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildResult]:
-    root = copy_course(EXAMPLE, tmp_path_factory.mktemp("forms") / "course")
-    term = forms_course(root)
-    return root, build(root, term=term)
+    def make(root: Path) -> Path:
+        forms_course(copy_course(EXAMPLE, root))
+        return root
+
+    return shared_build(tmp_path_factory, "forms", make, "terms/forms.yaml")
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -17,12 +17,16 @@ from pathlib import Path
 
 import pytest
 
+from hscourse.assess.grade import quiz_forms
+from hscourse.assess.report import GradeOptions, grade
 from hscourse.build import BuildResult
 from hscourse.course.project import load_course
+from hscourse.course.resolve import load_resolved
 from hscourse.render.documents import Document, documents
 from hscourse.render.pdf import write_pdf
 
 from conftest import EXAMPLE
+from grade_sim import make_course, simulate
 
 HERE = Path(__file__).resolve().parent
 JAXB = (Path("/usr/share/java/jaxb-api.jar"), Path("/usr/share/java/jaxb-runtime.jar"))
@@ -105,14 +109,28 @@ def every_kind(shipped_build: BuildResult, tmp_path_factory: pytest.TempPathFact
         path.write_bytes(write_pdf(doc.html, course.root, date="2026-09-01",
                                    folders=doc.folders))
         pdfs.append(path)
-    return pdfs
+    return pdfs + grade_reports(folder)
+
+
+def grade_reports(folder: Path) -> list[Path]:
+    """The grade reports: an item analysis and one student's feedback, from a simulated class."""
+    root = make_course(folder / "graded", items=6, versions=2)
+    data, _ = simulate(quiz_forms(load_resolved(root), "sim"), 30, seed=3)
+    responses = folder / "responses.csv"
+    responses.write_bytes(data)
+    report = grade(root, responses, "sim", out=folder / "grades",
+                   options=GradeOptions(pdf=True, feedback=True)).folder
+    out = [folder / "item-analysis.pdf", folder / "feedback.pdf"]
+    shutil.copy(report / "item-analysis.pdf", out[0])
+    shutil.copy(sorted((report / "feedback").glob("*.pdf"))[0], out[1])
+    return out
 
 
 def test_every_kind_of_pdf_passes_pdf_ua_1_and_pdf_ua_2_results_are_printed(
         every_kind: list[Path]) -> None:
     names = [p.name for p in every_kind]
     for kind in ("handout", "quiz", "guide", "key", "answer-sheets", "reader", "review",
-                 "large-print", "fillable"):
+                 "large-print", "fillable", "exam", "item-analysis", "feedback"):
         assert any(kind in name for name in names), f"no {kind} PDF among {names}"
     # PDF/UA-2 for the three kinds of the shipped build only: enough to see what it needs,
     # and every run of a flavour over a whole guide costs seconds.

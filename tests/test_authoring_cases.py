@@ -9,14 +9,13 @@ a case or a message, regenerate it with
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_yaml_messages import _code, _escape
+from generated import assert_section_current, code, escape
 
 from hscourse.cli import main
 
@@ -215,18 +214,10 @@ def test_split_categories_writes_a_module_per_category(tmp_path: Path) -> None:
 
 def catalogue_table() -> str:
     rows = ["| Mistake | What was written or run | What hscourse prints |", "|---|---|---|"]
-    rows += [f"| {_escape(c.name)} | {_code(c.written)} | "
-             f"{_code(c.expected.format(bank='bank.xml', gift='bank.gift'))} |" for c in CASES]
+    rows += [f"| {escape(c.name)} | {code(c.written)} | "
+             f"{code(c.expected.format(bank='bank.xml', gift='bank.gift'))} |" for c in CASES]
     return "\n".join(rows) + "\n"
 
 
 def test_catalogue_is_current() -> None:
-    text = CATALOGUE.read_text(encoding="utf-8")
-    head, rest = text.split(START + "\n", 1)
-    _, tail = rest.split(END, 1)
-    current = f"{head}{START}\n{catalogue_table()}{END}{tail}"
-    if os.environ.get("HSCOURSE_UPDATE_CATALOGUE"):
-        CATALOGUE.write_text(current, encoding="utf-8")
-        text = CATALOGUE.read_text(encoding="utf-8")
-    assert text == current, ("docs/authoring-mistakes.md is out of date; regenerate it with "
-                             "HSCOURSE_UPDATE_CATALOGUE=1 (see this file's docstring)")
+    assert_section_current(CATALOGUE, START, END, catalogue_table())

@@ -161,15 +161,22 @@ def test_self_check_reveals_answers_and_nothing_else(canary_course: tuple[Path, 
     assert not {t for t in tokens if any(t.encode() in d for d in others.values())}
 
 
-def test_a_planted_answer_fails_the_build(prebuilt_site: Path, tmp_path: Path) -> None:
-    root = copy_built(prebuilt_site, tmp_path / "course")
-    before = (root / "dist" / "site" / "example" / "quiz.html").read_bytes()
+def build_with_planted_text(root: Path, text: str) -> pytest.ExceptionInfo[ContentError]:
+    """Build root with a quiz-page template override that prints text: the build's error."""
     (root / "templates" / "site").mkdir(parents=True)
     (root / "templates" / "site" / "quiz.html.j2").write_text(
         '{% extends "builtin/site/quiz.html.j2" %}{% block main %}{{ super() }}'
-        "<p>Hint: the notes on Postel and Wolf say about 4,500 years ago.</p>{% endblock %}")
+        f"<p>{text}</p>{{% endblock %}}")
     with pytest.raises(ContentError) as caught:
         build(root)
+    return caught
+
+
+def test_a_planted_answer_fails_the_build(prebuilt_site: Path, tmp_path: Path) -> None:
+    root = copy_built(prebuilt_site, tmp_path / "course")
+    before = (root / "dist" / "site" / "example" / "quiz.html").read_bytes()
+    caught = build_with_planted_text(root, "Hint: the notes on Postel and Wolf say about "
+                                           "4,500 years ago.")
     message = str(caught.value)
     assert "site/example/quiz.html" in message and "explanation" in message
     assert "modules/example/module.yaml" in message
@@ -371,12 +378,7 @@ def test_self_check_pages_still_keep_instructor_notes_out(prebuilt_site: Path, t
     root = copy_built(prebuilt_site, tmp_path / "course")
     with (root / "course.yaml").open("a") as handle:
         handle.write("self_check: true\n")
-    (root / "templates" / "site").mkdir(parents=True)
-    (root / "templates" / "site" / "quiz.html.j2").write_text(
-        '{% extends "builtin/site/quiz.html.j2" %}{% block main %}{{ super() }}'
-        "<p>INSTRUCTOR-READING-NOTE-Lagash story first.</p>{% endblock %}")
-    with pytest.raises(ContentError) as caught:
-        build(root)
+    caught = build_with_planted_text(root, "INSTRUCTOR-READING-NOTE-Lagash story first.")
     assert "site/example/quiz.html" in str(caught.value)
     assert "instructor_notes" in str(caught.value)
 

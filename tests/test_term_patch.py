@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -10,11 +11,11 @@ from click.testing import CliRunner
 from hscourse.cli import main
 from hscourse.course.compare import differences
 from hscourse.course.load import warnings_of
-from hscourse.course.model import module_view
+from hscourse.course.model import Course, module_view
 from hscourse.course.resolve import load_resolved
 from hscourse.errors import ContentError
 
-from conftest import EXAMPLE, copy_course
+from conftest import EXAMPLE, copy_course, replace_once
 
 TERM = "terms/2027-spring.yaml"
 PATCH = """
@@ -98,14 +99,17 @@ def test_patch_mistakes_are_reported_at_the_patch_line(tmp_path: Path) -> None:
             f"item needs exactly one correct option, found 0" in found)
 
 
+def essay_worth_ten(root: Path) -> tuple[Course, dict[str, Any]]:
+    """The term gives the essay ex-q5 (4 points, rubric 2 + 2) 10 points: the course, the essay."""
+    replace_once(root / TERM, "points: {ex-q1: 5}", "points: {ex-q1: 5, ex-q5: 10}")
+    course = load_resolved(root, root / TERM)
+    return course, next(i for i in course.modules[0].data["quiz"] if i["id"] == "ex-q5")
+
+
 def test_an_essay_points_change_rescales_its_rubric_and_says_exactly_how(
         tmp_path: Path) -> None:
     root = with_term(tmp_path, "")
-    term = root / TERM
-    term.write_text(term.read_text(encoding="utf-8").replace(
-        "points: {ex-q1: 5}", "points: {ex-q1: 5, ex-q5: 10}"), encoding="utf-8")
-    course = load_resolved(root, term)
-    essay = next(i for i in course.modules[0].data["quiz"] if i["id"] == "ex-q5")
+    course, essay = essay_worth_ten(root)
     assert [c["points"] for c in essay["rubric"]] == [5, 5]
     messages = [w.message for w in warnings_of(course.sources)]
     assert ("essay 'ex-q5' goes from 4 to 10 points, so its rubric was rescaled (2 -> 5, "
@@ -122,15 +126,10 @@ def test_a_restated_rubric_is_used_as_written_and_must_add_up(tmp_path: Path) ->
           - {criterion: Explains it, points: %s}
 """
     root = with_term(tmp_path, rubric % "6")
-    term = root / TERM
-    term.write_text(term.read_text(encoding="utf-8").replace(
-        "points: {ex-q1: 5}", "points: {ex-q1: 5, ex-q5: 10}"), encoding="utf-8")
-    course = load_resolved(root, term)
-    essay = next(i for i in course.modules[0].data["quiz"] if i["id"] == "ex-q5")
+    course, essay = essay_worth_ten(root)
     assert [c["points"] for c in essay["rubric"]] == [4, 6]
     assert not [w for w in warnings_of(course.sources) if "rescaled" in w.message]
-    term.write_text(term.read_text(encoding="utf-8").replace("points: 6}", "points: 5}"),
-                    encoding="utf-8")
+    replace_once(root / TERM, "points: 6}", "points: 5}")
     assert any("patch.ex-q5.rubric: rubric points add up to 9, but the item is worth 10" in p
                for p in problems(root))
 

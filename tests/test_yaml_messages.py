@@ -9,8 +9,6 @@ a case or a message, regenerate it with
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from generated import assert_section_current, code, escape
 
 from hscourse.cli import main
 
@@ -296,34 +295,14 @@ def test_build_prints_the_same_error(course: Path) -> None:
     assert not list(course.glob("dist/**/*.pdf"))
 
 
-def _code(text: str) -> str:
-    """text as a Markdown code span inside a table cell."""
-    fence = "`" * (max((len(r) for r in re.findall("`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}".replace("|", "\\|")
-
-
-def _escape(text: str) -> str:
-    """text with the characters Markdown would act on backslash-escaped."""
-    return re.sub(r"([\\`*_\[\]{}<>|#!&])", r"\\\1", text)
-
-
 def catalogue_table() -> str:
     rows = ["| Mistake | What was written | What `hscourse check` prints |", "|---|---|---|"]
-    rows += [f"| {_escape(c.name)} | {_code(c.written)} | {_code(c.expected)} |" for c in CASES]
+    rows += [f"| {escape(c.name)} | {code(c.written)} | {code(c.expected)} |" for c in CASES]
     return "\n".join(rows) + "\n"
 
 
 def test_catalogue_is_current() -> None:
-    text = CATALOGUE.read_text(encoding="utf-8")
-    head, rest = text.split(START + "\n", 1)
-    _, tail = rest.split(END, 1)
-    current = f"{head}{START}\n{catalogue_table()}{END}{tail}"
-    if os.environ.get("HSCOURSE_UPDATE_CATALOGUE"):
-        CATALOGUE.write_text(current, encoding="utf-8")
-        text = CATALOGUE.read_text(encoding="utf-8")
-    assert text == current, ("docs/authoring-mistakes.md is out of date; regenerate it with "
-                             "HSCOURSE_UPDATE_CATALOGUE=1 (see this file's docstring)")
+    assert_section_current(CATALOGUE, START, END, catalogue_table())
 
 
 def test_catalogue_names_are_unique() -> None:

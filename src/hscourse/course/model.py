@@ -277,14 +277,19 @@ def module_view(module: Module, audience: Audience, seed: str) -> dict[str, Any]
     return view
 
 
-def set_points(item: dict[str, Any], points: float) -> None:
-    """Give an item new points (a term's `points`, an exam part's); an essay's rubric is
-    scaled to match."""
-    if item["type"] == "essay":
+def set_points(item: dict[str, Any], points: float, rescale: bool = True) -> list[str]:
+    """Give an item new points (a term's `points`, an exam part's). An essay's rubric is
+    scaled to match unless rescale is false (the term restates it); returns each criterion's
+    change ("2 -> 5"), for the warning that says what was rescaled."""
+    steps = []
+    if item["type"] == "essay" and rescale:
         scale = points / item["points"]
         for criterion in item["rubric"]:
-            criterion["points"] = round(criterion["points"] * scale, 2)
+            new = round(criterion["points"] * scale, 2)
+            steps.append(f"{criterion['points']:g} -> {new:g}")
+            criterion["points"] = new
     item["points"] = points
+    return steps
 
 
 def total_points(view: dict[str, Any]) -> float:

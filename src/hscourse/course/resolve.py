@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hscourse.course.load import Document, load_file
-from hscourse.course.model import Course, Module
+from hscourse.course.model import Course, Module, set_points
 from hscourse.course.patch import apply_patches
 from hscourse.course.paths import term_id_problem
 from hscourse.course.project import load_course, load_module
@@ -35,19 +35,6 @@ def term_id(term_file: Path) -> str:
 def term_folder(term_file: Path) -> Path:
     """Where a term keeps its overlays, templates and images: terms/<term-id>/."""
     return term_file.with_suffix("")
-
-
-def rescaled(item: dict[str, Any], points: float) -> str:
-    """Rescale an essay's rubric to its new points; the warning that says exactly how."""
-    scale = points / item["points"]
-    steps = []
-    for criterion in item["rubric"]:
-        new = round(criterion["points"] * scale, 2)
-        steps.append(f"{criterion['points']:g} -> {new:g}")
-        criterion["points"] = new
-    return (f"essay {item['id']!r} goes from {item['points']:g} to {points:g} points, so its "
-            f"rubric was rescaled ({', '.join(steps)}); to set the rubric yourself, restate "
-            f"it under patch: {item['id']}: rubric:")
 
 
 def _origin(doc: Document, path: tuple[object, ...]) -> str:
@@ -171,10 +158,14 @@ class _Resolver:
                                   f"{did_you_mean(item_id, items)}", key=True)
                 continue
             item = items[item_id]
+            before = item["points"]
             restated = "rubric" in changes.get("patch", {}).get(item_id, {})
-            if item["type"] == "essay" and not restated and points != item["points"]:
-                self.doc.warn(where, rescaled(item, points))
-            item["points"] = points
+            steps = set_points(item, points, rescale=not restated)
+            if steps and points != before:
+                self.doc.warn(where, f"essay {item_id!r} goes from {before:g} to {points:g} "
+                                     f"points, so its rubric was rescaled ({', '.join(steps)}); "
+                                     f"to set the rubric yourself, restate it under patch: "
+                                     f"{item_id}: rubric:")
             self.origins.append((f"{module_id}.points.{item_id}", f"{points:g}",
                                  _origin(self.doc, where)))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,16 @@ def test_a_course_in_another_language_prints_no_english_label(tmp_path: Path,
             assert not left, f"{entry.path} ({language}) prints English: {left}"
     handout = " ".join(pdf_text(result.dist / "student/example-handout.pdf").split())
     assert Language(language).date("2027-01-18") in handout  # the schedule line's date
+    fonts = subprocess.run(["pdffonts", str(result.dist / "student/example-quiz.pdf")],
+                           capture_output=True, text=True, check=True).stdout
+    assert {"fr": "+Noto-Serif", "zh-Hans": "CJK-SC", "ar": "+Noto-Naskh-Arabic"}[language] in fonts
+
+
+def test_right_to_left_pages_flip_direction_and_running_heads(tmp_path: Path) -> None:
+    course = load_resolved(with_language(tmp_path, "ar"))
+    quiz = next(e for e in EDITIONS if e.kind == "quiz")
+    html = render_edition(course, course.modules[0], quiz)
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "@page { @top-left { content: element(rh-module); } @top-right { content: element(rh-course); } }" in html
+    english = render_edition(load_resolved(EXAMPLE), load_resolved(EXAMPLE).modules[0], quiz)
+    assert 'dir="ltr"' in english and "element(rh-module); } @top-right" not in english

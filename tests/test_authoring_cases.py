@@ -90,9 +90,9 @@ CASES = [
          leaky_template, build,
          "error: modules/example/module.yaml:81:19: quiz[4].model_answer: instructor-only text "
          "'MODEL-ANSWER-unlikely between states.' (quiz item 'ex-q5') appears in "
-         "student/example-handout.pdf on page 2 (page text (PDFium), page text (pdftotext)): "
+         "student/example-handout.pdf on page 3 (page text (PDFium), page text (pdftotext)): "
          "\"…inside states instead? Remember: [MODEL-ANSWER-unlikely between states]. "
-         "Then discuss. Written for the…\"; if a template of yours prints this field, take it out "
+         "Then discuss. • EX 101 · Example…\"; if a template of yours prints this field, take it out "
          "of the student template; if these words are meant for students too, write them the "
          "same way in a student-visible field of the module, so that they are not a secret", 1),
     Case("an ordering item exported to a Moodle without the Ordering type",

@@ -50,9 +50,19 @@ def test_simplified_chinese_comes_before_any_fallback_for_latin_and_zh_hans() ->
     stacks = fonts.template_fonts()
     assert stacks["base"]["serif"].startswith("Noto Serif, Noto Serif CJK SC,")
     assert stacks["base"]["sans"].startswith("Noto Sans, Noto Sans CJK SC,")
-    by_lang = dict(stacks["by_lang"])
-    assert by_lang["zh-Hans"]["serif"].startswith("Noto Serif CJK SC,")
-    assert by_lang["zh-Hant"]["sans"].startswith("Noto Sans CJK TC,")
+    scripts = dict(stacks["scripts"])
+    assert scripts[fonts.script_class("zh-Hans")]["serif"].startswith("Noto Serif CJK SC,")
+    assert scripts[fonts.script_class("zh-Hant")]["sans"].startswith("Noto Sans CJK TC,")
+    assert fonts.template_fonts("zh-Hant-TW")["base"]["serif"].startswith("Noto Serif CJK TC,")
+
+
+@pytest.mark.parametrize(("lang", "stack"), [
+    ("zh", "han-simplified"), ("zh-Hant-TW", "han-traditional"), ("zh-tw", "han-traditional"),
+    ("zh-CN", "han-simplified"), ("ar-EG", "arabic"), ("ja", "japanese"), ("en-GB", "latin"),
+    ("fr", "latin"), ("zhx", "latin")])
+def test_a_language_tag_takes_the_stack_of_its_longest_listed_prefix(lang: str, stack: str
+                                                                     ) -> None:
+    assert fonts.stack_name(lang) == stack
     for font in fonts.configured_fonts():  # written into CSS unquoted, so plain words only
         assert re.fullmatch(r"[A-Za-z]+( [A-Za-z]+)*", font.family)
 

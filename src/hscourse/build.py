@@ -13,6 +13,7 @@ what keeps a no-op build fast.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +36,7 @@ from hscourse.output import (
 if TYPE_CHECKING:
     from hscourse.course.model import Course
     from hscourse.render.leakcheck import Needles
+    from hscourse.render.workers import Renderer
 
 Progress = Callable[[int, int, str], None]
 
@@ -149,9 +151,13 @@ def secret_warnings(course: Course) -> list[Diagnostic]:
 
 
 def build(root: Path, dist: Path | None = None, progress: Progress | None = None,
-          term: Path | None = None, options: Options = Options()) -> BuildResult:
+          term: Path | None = None, options: Options = Options(),
+          renderer: Renderer | None = None) -> BuildResult:
     """Build every document of the course at root (as taught in term) into dist, holding
-    dist/'s lock: a second build into the same folder stops with a message."""
+    dist/'s lock: a second build into the same folder stops with a message.
+
+    A caller that builds again and again (`build --watch`, `serve`) passes its own renderer,
+    whose worker processes stay warm between builds; otherwise the build starts its own."""
     if term is not None and term_id_problem(term):
         raise ContentError([Diagnostic(str(term), 0, 0, "", term_id_problem(term))])
     dist = (dist or default_dist(root, term)).resolve()
@@ -162,20 +168,20 @@ def build(root: Path, dist: Path | None = None, progress: Progress | None = None
             previous = None if options.force else up_to_date(dist, inputs)
             if previous is not None:
                 return BuildResult(dist, previous, [])
-            return _build(root, dist, progress, term, options, inputs)
+            return _build(root, dist, progress, term, options, inputs, renderer)
     except OutputError as exc:
         raise ContentError([Diagnostic(str(dist), 0, 0, "", str(exc))]) from None
 
 
 def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
-           options: Options, inputs: str) -> BuildResult:
+           options: Options, inputs: str, renderer: Renderer | None) -> BuildResult:
     from hscourse.formats.lms import export_outputs
-    from hscourse.render.documents import data_files, documents, render_pdfs
+    from hscourse.render.documents import data_files, iter_documents, render_pdfs
     from hscourse.render.printsets import print_sets
     from hscourse.render.workers import Renderer, build_context, worker_count
     from hscourse.site.build import SELF_CHECK_KIND, add_site
 
-    with Renderer(worker_count(options.jobs)) as renderer:
+    with nullcontext(renderer) if renderer else Renderer(worker_count(options.jobs)) as renderer:
         course = prepare(root, term, options)
         warnings = load_warnings(course) + secret_warnings(course)
         try:
@@ -184,7 +190,7 @@ def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
             warnings += export_warnings
             context = build_context(course, term.resolve() if term else None,
                                     options.leak_check)
-            files, rendered = render_pdfs(course, documents(course, options.personalised),
+            files, rendered = render_pdfs(course, iter_documents(course, options.personalised),
                                           dist, options, renderer, context, progress)
             files.update(data_files(course))
             files.update(print_sets(course, files))

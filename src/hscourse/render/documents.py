@@ -8,7 +8,7 @@ whose HTML and environment are unchanged since the last build is taken from dist
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -234,19 +234,27 @@ def class_sheets(course: Course) -> Iterable[Document]:
 
 
 def documents(course: Course, personalised: bool = False) -> list[Document]:
-    docs = [d for m in course.modules for d in module_documents(course, m)]
-    docs += [d for exam in course.exams for d in exam_documents(course, exam)]
+    """Every PDF of the course, with its HTML."""
+    return list(iter_documents(course, personalised))
+
+
+def iter_documents(course: Course, personalised: bool = False) -> Iterator[Document]:
+    """documents, each made when asked for (a build renders one while making the next)."""
+    for module in course.modules:
+        yield from module_documents(course, module)
+    for exam in course.exams:
+        yield from exam_documents(course, exam)
     if personalised:
-        docs += class_sheets(course)
+        yield from class_sheets(course)
     if course.settings.reader:
         folders = (*(f"modules/{m.id}" for m in course.modules), *asset_folders(course))
-        readers = [Document(_entry(e.path(None), e.audience, "reader", None),
-                            render_reader(course, e), "course.yaml", folders) for e in READERS]
-        if large_print(course):
-            readers += [in_large_print(d, render_reader(course, e, large=True))
-                        for d, e in zip(readers, READERS) if e.audience == "student"]
-        docs += readers
-    return docs + review_documents(course)
+        for edition in READERS:
+            doc = Document(_entry(edition.path(None), edition.audience, "reader", None),
+                           render_reader(course, edition), "course.yaml", folders)
+            yield doc
+            if large_print(course) and edition.audience == "student":
+                yield in_large_print(doc, render_reader(course, edition, large=True))
+    yield from review_documents(course)
 
 
 def review_documents(course: Course) -> list[Document]:
@@ -301,14 +309,20 @@ def _problems(result: bytes | list[Diagnostic]) -> list[Diagnostic]:
     return result if isinstance(result, list) else []
 
 
-def _render(course: Course, docs: list[Document], renderer: Renderer, context: Context,
+def _render(docs: Iterable[Document], renderer: Renderer, context: Context,
             progress: Progress | None) -> dict[str, bytes]:
     """PDF bytes by output path; every render or leak-check problem raised at once."""
-    results = renderer.render([Job(d.entry.path, d.html, d.entry.audience == "student", d.folders)
-                               for d in docs], context, progress)
+    made: list[Document] = []
+
+    def jobs() -> Iterator[Job]:
+        for doc in docs:
+            made.append(doc)
+            yield Job(doc.entry.path, doc.html, doc.entry.audience == "student", doc.folders)
+
+    results = renderer.render(jobs(), context, progress)
     if progress:
-        progress(len(docs), len(docs), "")
-    problems = [replace(p, file=p.file or d.source) for d in docs
+        progress(len(made), len(made), "")
+    problems = [replace(p, file=p.file or d.source) for d in made
                 for p in _problems(results[d.entry.path])]
     if problems:
         raise ContentError(problems)
@@ -324,25 +338,33 @@ def render_all(course: Course, options: Options | None = None, term: Path | None
     docs = documents(course)
     context = build_context(course, term, options.leak_check)
     with Renderer(worker_count(options.jobs)) as renderer:
-        pdfs = _render(course, docs, renderer, context, progress)
+        pdfs = _render(docs, renderer, context, progress)
     return {replace(d.entry, sha256=sha256(pdfs[d.entry.path])): pdfs[d.entry.path]
             for d in docs}
 
 
-def render_pdfs(course: Course, docs: list[Document], dist: Path, options: Options,
+def render_pdfs(course: Course, docs: Iterable[Document], dist: Path, options: Options,
                 renderer: Renderer, context: Context, progress: Progress | None = None
                 ) -> tuple[dict[Output, bytes], list[str]]:
     """PDF bytes for every document: reused when unchanged since the last build, else
-    rendered (in parallel); also the paths actually rendered."""
+    rendered (in parallel, each as soon as its HTML is made); also the paths rendered."""
     previous = {} if options.force else {o.path: o for o in read_manifest(dist)}
     environment = fingerprint(course)
-    docs = [replace(d, key=_input_key(d.html, environment)) for d in docs]
-    reused = {d.entry.path: _reusable(dist, previous, d, options.leak_check) for d in docs}
-    todo = [d for d in docs if reused[d.entry.path] is None]
-    fresh = _render(course, todo, renderer, context, progress)
+    keyed: list[Document] = []
+    reused: dict[str, bytes | None] = {}
+
+    def todo() -> Iterator[Document]:
+        for doc in docs:
+            doc = replace(doc, key=_input_key(doc.html, environment))
+            keyed.append(doc)
+            reused[doc.entry.path] = _reusable(dist, previous, doc, options.leak_check)
+            if reused[doc.entry.path] is None:
+                yield doc
+
+    fresh = _render(todo(), renderer, context, progress)
     out: dict[Output, bytes] = {}
-    for doc in docs:
+    for doc in keyed:
         data = reused[doc.entry.path] or fresh[doc.entry.path]
         checked = True if options.leak_check and doc.entry.audience == "student" else None
         out[replace(doc.entry, sha256=sha256(data), input=doc.key, checked=checked)] = data
-    return out, [d.entry.path for d in todo]
+    return out, [path for path, data in reused.items() if data is None]

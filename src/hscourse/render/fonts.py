@@ -78,8 +78,8 @@ STACKS: dict[str, Stack] = {
 }
 
 LANG_STACKS: dict[str, str] = {
-    # Language tags (as `:lang()` matches them: a tag and its subtags) -> stack. Later entries
-    # win over earlier ones, so the bare "zh" comes before its regional and script forms.
+    # Language tags -> stack; a tag takes the stack of its longest listed prefix (subtags
+    # dropped from the end), so "zh-Hant-TW" is traditional and a bare "zh" simplified.
     "zh": "han-simplified",
     "zh-Hans": "han-simplified",
     "zh-CN": "han-simplified",
@@ -92,6 +92,7 @@ LANG_STACKS: dict[str, str] = {
     "ja": "japanese",
     "ko": "korean",
 }
+_LANG_STACKS_LOWER = {tag.lower(): stack for tag, stack in LANG_STACKS.items()}
 
 CJK_RANGES = ((0x2E80, 0x9FFF), (0xA960, 0xA97F), (0xAC00, 0xD7FF), (0xF900, 0xFAFF),
               (0xFE30, 0xFE4F), (0xFF00, 0xFFEF), (0x20000, 0x3FFFF))
@@ -102,12 +103,32 @@ def css_family(fonts: tuple[Font, ...], generic: str) -> str:
     return ", ".join([f.family for f in fonts] + [generic])
 
 
-def template_fonts() -> dict[str, Any]:
-    """The font stacks as the templates use them (see base.html.j2)."""
+def stack_name(lang: str) -> str:
+    """The stack for a language tag: its longest prefix in LANG_STACKS, else Latin."""
+    parts = lang.lower().split("-")
+    while parts:
+        found = _LANG_STACKS_LOWER.get("-".join(parts))
+        if found:
+            return found
+        parts.pop()
+    return "latin"
+
+
+def script_class(lang: str) -> str:
+    """The class a template puts beside lang="...": `script-han-simplified` and so on. The
+    stylesheet selects fonts by these classes rather than by `:lang()`, which no browser
+    engine can index, so a `:lang()` rule is tried against every element of a document
+    (with one rule per language and heading kind, that was a third of WeasyPrint's cascade)."""
+    return f"script-{stack_name(lang)}"
+
+
+def template_fonts(language: str = "en") -> dict[str, Any]:
+    """The font stacks as the templates use them (see _style.html.j2): `base` for the
+    document's own language, and each script's stack by its class."""
     css = {name: {"serif": css_family(s.serif, "serif"), "sans": css_family(s.sans, "sans-serif")}
            for name, s in STACKS.items()}
-    return {"base": css["latin"],
-            "by_lang": [(lang, css[stack]) for lang, stack in LANG_STACKS.items()]}
+    return {"base": css[stack_name(language)], "latin": css["latin"],
+            "scripts": [(f"script-{name}", stack) for name, stack in css.items()]}
 
 
 def configured_fonts() -> tuple[Font, ...]:

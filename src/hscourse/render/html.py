@@ -33,7 +33,7 @@ from hscourse.course.model import (
     total_points,
 )
 from hscourse.errors import ContentError, Diagnostic
-from hscourse.render.fonts import template_fonts
+from hscourse.render.fonts import script_class, template_fonts
 from hscourse.render.language import (
     N_,
     SOURCE_LANGUAGE,
@@ -286,4 +286,4 @@ def context_extras(course: Course) -> dict[str, Any]:
             "term_folder": f"terms/{course.term}" if course.term else "",
             "document_date": course.settings.date or "",
             "large_print": False,  # render_edition sets it for the large-print edition
-            "fonts": template_fonts()}
+            "fonts": template_fonts(course.settings.language), "script_class": script_class}

@@ -124,18 +124,17 @@ class Secret:
     text: str
 
 
-def _locate(data: Any, text: str, path: tuple[object, ...] = ()) -> tuple[object, ...] | None:
-    if isinstance(data, dict):
-        items: Any = data.items()
-    elif isinstance(data, list):
-        items = enumerate(data)
-    else:
-        return path if data == text else None
-    for key, value in items:
-        found = _locate(value, text, path + (key,))
-        if found is not None:
-            return found
-    return None
+def string_paths(data: Any, path: tuple[object, ...] = (),
+                 into: dict[str, tuple[object, ...]] | None = None
+                 ) -> dict[str, tuple[object, ...]]:
+    """Each string in data with the path of its first occurrence (depth first)."""
+    found = {} if into is None else into
+    if isinstance(data, dict | list):
+        for key, value in (data.items() if isinstance(data, dict) else enumerate(data)):
+            string_paths(value, path + (key,), found)
+    elif isinstance(data, str):
+        found.setdefault(data, path)
+    return found
 
 
 @dataclass(frozen=True)
@@ -165,12 +164,12 @@ def _owner(data: Any, path: tuple[object, ...]) -> str:
     return f"{_KINDS[str(path[0])]} {name!r}" if name else ""
 
 
-def _place(course: Course, secret: Secret) -> Place:
-    """Where a secret stands (for the message)."""
-    if not secret.module:
+def _place(module: Module | None, secret: Secret, paths: dict[str, tuple[object, ...]]
+           ) -> Place:
+    """Where a secret stands (for the message); paths: string_paths of the module's data."""
+    if module is None:
         return Place("course.yaml", 0, 0, "secret", "")
-    module = secret_modules(course)[secret.module]
-    path = _locate_image(module.data, secret.text) or _locate(module.data, secret.text) or ()
+    path = _locate_image(module.data, secret.text) or paths.get(secret.text) or ()
     line, column = module.source.where(path)
     return Place(module.source.file, line, column, format_path(path), _owner(module.data, path))
 
@@ -244,7 +243,10 @@ class Needles:
             self.whole.setdefault(_joined(words(key)), set()).add(Secret("", key))
         self.images = instructor_images(course)
         secrets = {s for group in (*self.whole.values(), *self.grams.values()) for s in group}
-        self.places = {s: _place(course, s) for s in secrets | set(self.images.values())}
+        modules = secret_modules(course)
+        paths = {m: string_paths(module.data) for m, module in modules.items()}
+        self.places = {s: _place(modules.get(s.module), s, paths.get(s.module, {}))
+                       for s in secrets | set(self.images.values())}
 
     def explained(self, gram: Words) -> bool:
         """Whether gram could be student-visible fields printed one after another: the end of

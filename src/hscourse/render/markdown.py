@@ -51,6 +51,9 @@ def parse_markdown(text: str) -> list[Any]:
     return _parser().parse(text)
 
 
+# A text is rendered many times in a build (each edition, form, exam, the leak check's
+# needles, the exports): pure functions of their arguments, so each is rendered once.
+@lru_cache(maxsize=16384)
 def render_block(text: str, base: str = "") -> Markup:
     """Render Markdown text as HTML blocks (paragraphs, lists, tables).
 
@@ -59,6 +62,7 @@ def render_block(text: str, base: str = "") -> Markup:
     return Markup(_parser().render(text, {"base": base}))
 
 
+@lru_cache(maxsize=16384)
 def render_inline(text: str, base: str = "") -> Markup:
     """Render Markdown text inline (for titles, options, table cells): no paragraphs."""
     return Markup(_parser().renderInline(text, {"base": base}))

@@ -14,11 +14,12 @@ import ctypes.util
 import gc
 import multiprocessing
 import os
+import pickle
 import resource
 import signal
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,6 +199,18 @@ def render_one(job: Job, context: Context) -> tuple[str, Result]:
     return job.path, _bounded(job, context)
 
 
+_SHIPPED: tuple[bytes, Context] | None = None  # in a worker: the last context it was sent
+
+
+def render_shipped(job: Job, shipped: bytes) -> tuple[str, Result]:
+    """render_one with the context pickled once by the build: a worker unpickles it on its
+    first job only (with the leak check's needles it is most of a megabyte)."""
+    global _SHIPPED
+    if _SHIPPED is None or _SHIPPED[0] != shipped:
+        _SHIPPED = (shipped, pickle.loads(shipped))
+    return render_one(job, _SHIPPED[1])
+
+
 def worker_count(requested: int | None) -> int:
     """--jobs, else HSCOURSE_JOBS, else the CPUs this process may use."""
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
@@ -225,28 +238,67 @@ class Renderer:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
 
-    def render(self, jobs: list[Job], context: Context,
+    def render(self, jobs: Iterable[Job], context: Context,
                progress: Callable[[int, int, str], None] | None = None) -> dict[str, Result]:
-        """Every job's result by output path."""
-        total = len(jobs)
-        results: dict[str, Result] = {}
+        """Every job's result by output path. jobs may be a generator: each job is sent to a
+        worker as soon as it is made, so rendering starts with the first document's HTML."""
         if self.pool is None:
-            gc.freeze()  # the course and HTML stay alive: spare them the collector's visits
-            try:
-                for done, job in enumerate(jobs):
-                    if progress:
-                        progress(done, total, job.path)
-                    path, results[path] = render_one(job, context)
-            finally:
-                gc.unfreeze()
-            return results
-        # Longest first (HTML length stands in for rendering time), so that no worker is left
-        # with one long guide at the end while the others wait.
-        ordered = sorted(jobs, key=lambda job: len(job.html), reverse=True)
-        futures: list[Future[tuple[str, Result]]] = [
-            self.pool.submit(render_one, job, context) for job in ordered]
-        for done, future in enumerate(as_completed(futures)):
-            path, results[path] = future.result()
-            if progress:
-                progress(done, total, path)
+            return self._render_here(list(jobs), context, progress)
+        return _Feed(self.pool, self.workers, pickle.dumps(context)).run(jobs, progress)
+
+    @staticmethod
+    def _render_here(jobs: list[Job], context: Context,
+                     progress: Callable[[int, int, str], None] | None) -> dict[str, Result]:
+        results: dict[str, Result] = {}
+        gc.freeze()  # the course and HTML stay alive: spare them the collector's visits
+        try:
+            for done, job in enumerate(jobs):
+                if progress:
+                    progress(done, len(jobs), job.path)
+                path, results[path] = render_one(job, context)
+        finally:
+            gc.unfreeze()
         return results
+
+
+class _Feed:
+    """Keeps every worker busy: at most one job waiting per worker beyond those running, and
+    of the jobs made so far the longest first (HTML length stands in for rendering time), so
+    that no worker is left with one long guide at the end while the others wait."""
+
+    def __init__(self, pool: ProcessPoolExecutor, workers: int, shipped: bytes):
+        self.pool, self.limit, self.shipped = pool, 2 * workers, shipped
+        self.pending: list[Job] = []
+        self.running: dict[Future[tuple[str, Result]], str] = {}
+        self.results: dict[str, Result] = {}
+        self.finished: list[str] = []  # paths in the order their results came
+
+    def run(self, jobs: Iterable[Job], progress: Callable[[int, int, str], None] | None
+            ) -> dict[str, Result]:
+        for job in jobs:
+            self.pending.append(job)
+            self._collect([f for f in self.running if f.done()])
+            self._top_up()
+        total = len(self.results) + len(self.running) + len(self.pending)
+        reported = 0
+        while True:
+            for path in self.finished[reported:]:
+                if progress:
+                    progress(reported, total, path)
+                reported += 1
+            if not self.running:
+                return self.results
+            self._collect(wait(self.running, return_when=FIRST_COMPLETED).done)
+            self._top_up()
+
+    def _collect(self, done: Iterable[Future[tuple[str, Result]]]) -> None:
+        for future in done:
+            del self.running[future]
+            path, self.results[path] = future.result()
+            self.finished.append(path)
+
+    def _top_up(self) -> None:
+        while self.pending and len(self.running) < self.limit:
+            job = max(self.pending, key=lambda j: len(j.html))
+            self.pending.remove(job)
+            self.running[self.pool.submit(render_shipped, job, self.shipped)] = job.path

@@ -137,29 +137,70 @@ class ProgressDisplay:
               help="Also print answer sheets with each student's name and ID (from `roster`), "
                    "as one class PDF per quiz (needs answer_sheets: true).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--watch", "-w", is_flag=True,
+              help="Stay running and build again whenever a course file is saved (Ctrl+C stops).")
 @reports_content_errors
 def build(project: Path, term: Path | None, jobs: int | None, force: bool, seed: str | None,
           large_print: bool, strict: bool, no_leak_check: bool, personalised: bool,
-          quiet: bool) -> None:
+          quiet: bool, watch: bool) -> None:
     """Build every module's handout, quiz and instructor guide into dist/.
 
     With --term, the term's PDFs go to dist/<term-id>/, so terms build side by side.
     Documents whose inputs did not change since the last build are not rendered again.
+    With --watch, each save is built at once, in a process that keeps WeasyPrint loaded.
     """
     from hscourse.build import Options
     from hscourse.build import build as run_build
 
     options = Options(force=force, jobs=jobs, seed=seed, leak_check=not no_leak_check,
                       large_print=large_print, strict=strict, personalised=personalised)
+    if watch:
+        watch_builds(project, term_path(project, term), options, quiet)
+        return
     result = run_build(project, progress=ProgressDisplay(quiet), term=term_path(project, term),
                        options=options)
+    report_built(result, quiet)
+
+
+def report_built(result: Any, quiet: bool, seconds: float | None = None) -> None:
+    """A build's warnings, then what it wrote (and, when watching, how long it took)."""
     for warning in result.warnings:
         echo(f"warning: {warning}", err=True)
     if not quiet:
         made = len(result.rendered)
+        took = f" in {seconds:.2f} s" if seconds is not None else ""
         echo(f"{len(result.outputs)} outputs in {result.dist} "
-                   f"({made} rendered, {len(result.outputs) - made} unchanged); "
-                   "see manifest.json")
+             f"({made} rendered, {len(result.outputs) - made} unchanged){took}; "
+             "see manifest.json")
+
+
+def watch_builds(project: Path, term: Path | None, options: Any, quiet: bool) -> None:
+    """Build, then build again after every batch of saves until Ctrl+C (or SIGTERM)."""
+    from dataclasses import replace
+
+    from hscourse.watch import Rebuilder
+
+    rebuilder = Rebuilder(project, term, options, ProgressDisplay(quiet))
+    stopping = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+
+    def rebuild() -> None:
+        rebuilt = rebuilder.rebuild()
+        if rebuilt.result is not None:
+            report_built(rebuilt.result, quiet, rebuilt.seconds)
+        for problem in rebuilt.problems:
+            echo(f"error: {problem}", err=True)
+
+    try:
+        rebuild()
+        rebuilder.options = replace(options, force=False)
+        if not quiet:
+            echo("Watching for saves; Ctrl+C stops.")
+        for _ in rebuilder.saves(stopping):
+            rebuild()
+    finally:
+        rebuilder.close()
 
 
 @main.command()

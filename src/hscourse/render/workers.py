@@ -92,8 +92,10 @@ def _die_with_parent() -> None:
 
 
 def _warm() -> None:
-    """Worker start-up: tie the worker's life to the build's, import WeasyPrint once."""
+    """Worker start-up: tie the worker's life to the build's, leave Ctrl+C to the build (a
+    terminal sends it to every process of the command), import WeasyPrint once."""
     _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import weasyprint  # noqa: F401
 
 

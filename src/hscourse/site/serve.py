@@ -20,14 +20,12 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from hscourse.build import build, default_dist
-from hscourse.errors import ContentError
 from hscourse.options import Options
 from hscourse.render.html import environment, shipped_templates
+from hscourse.watch import Rebuilder
 
 LOCALHOST = "127.0.0.1"
 PREFIX = "/__hscourse/"
-WATCHED = ("course.yaml", "modules", "terms", "templates")
 # Only what students get: instructor outputs are private files (0600), and serving them would
 # hand them to every account on the machine.
 SERVED = ("site", "student")
@@ -39,9 +37,9 @@ class Preview:
     def __init__(self, root: Path, term: Path | None = None, port: int = 8000,
                  host: str = LOCALHOST, options: Options = Options(),
                  report: Callable[[str], None] = lambda _: None):
-        self.root, self.term, self.report, self.host = root.resolve(), term, report, host
-        self.options = replace(options, html=True)
-        self.dist = default_dist(self.root, term)
+        self.report, self.host = report, host
+        self.rebuilder = Rebuilder(root, term, replace(options, html=True))
+        self.dist = self.rebuilder.dist
         self.version = 0
         self.problems: list[str] = []
         self.lock = threading.Lock()
@@ -56,35 +54,22 @@ class Preview:
 
     def rebuild(self) -> None:
         """Build once; remember the problems (or none) and bump the version pages poll."""
-        try:
-            result = build(self.root, term=self.term, options=self.options)
-            problems: list[str] = []
-            for warning in result.warnings:
+        rebuilt = self.rebuilder.rebuild()
+        if rebuilt.result is not None:
+            for warning in rebuilt.result.warnings:
                 self.report(f"warning: {warning}")
-            self.report(f"built: {len(result.rendered)} rendered, "
-                        f"{len(result.outputs) - len(result.rendered)} unchanged")
-        except ContentError as exc:
-            problems = [str(d) for d in exc.diagnostics]
-        except (OSError, RuntimeError) as exc:  # dist/ unwritable, a tool missing: keep watching
-            problems = [f"{self.dist}: {exc}"]
-        for problem in problems:
+            made = len(rebuilt.result.rendered)
+            self.report(f"built: {made} rendered, {len(rebuilt.result.outputs) - made} "
+                        f"unchanged ({rebuilt.seconds:.1f} s)")
+        for problem in rebuilt.problems:
             self.report(f"error: {problem}")
         with self.lock:
-            self.problems = problems
+            self.problems = rebuilt.problems
             self.version += 1
-
-    def watched(self) -> list[Path]:
-        paths = [self.root / name for name in WATCHED if (self.root / name).exists()]
-        if self.term is not None and not self.term.resolve().is_relative_to(self.root):
-            paths.append(self.term.resolve())
-        return paths
 
     def watch(self) -> None:
         """Rebuild after every batch of saves, until stopped."""
-        from watchfiles import watch
-
-        for _changes in watch(*self.watched(), stop_event=self.stop_event, debounce=200,
-                              step=50, rust_timeout=500, yield_on_timeout=False):
+        for _ in self.rebuilder.saves(self.stop_event):
             self.rebuild()
 
     def start(self) -> Preview:
@@ -102,6 +87,7 @@ class Preview:
         self.server.server_close()
         for thread in self.threads:
             thread.join(timeout=2)
+        self.rebuilder.close()
 
     def state(self) -> tuple[int, list[str]]:
         with self.lock:

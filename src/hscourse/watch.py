@@ -1,0 +1,71 @@
+"""Rebuilding on save: `hscourse build --watch` and `hscourse serve`.
+
+One process builds again after every batch of saves, keeping what a fresh `hscourse build`
+would pay for again: its render workers (WeasyPrint imported, the stylesheet parsed), the
+compiled templates, the fonts' coverage and every Markdown text already rendered. A rebuild
+is the ordinary incremental build, so it renders only the documents whose HTML changed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hscourse.build import BuildResult, build, default_dist
+from hscourse.errors import ContentError
+from hscourse.options import Options
+from hscourse.render.workers import Renderer, worker_count
+
+WATCHED = ("course.yaml", "modules", "terms", "templates")
+
+
+@dataclass
+class Rebuilt:
+    """One build: its result, or the problems that stopped it; and how long it took."""
+
+    seconds: float
+    result: BuildResult | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+class Rebuilder:
+    """Builds the course at root into dist again and again with the same warm workers."""
+
+    def __init__(self, root: Path, term: Path | None = None, options: Options = Options(),
+                 progress: Callable[[int, int, str], None] | None = None):
+        self.root, self.term, self.options, self.progress = root.resolve(), term, options, progress
+        self.dist = default_dist(self.root, term)
+        self.renderer = Renderer(worker_count(options.jobs))
+
+    def rebuild(self) -> Rebuilt:
+        start = time.perf_counter()
+        try:
+            result = build(self.root, self.dist, self.progress, self.term, self.options,
+                           renderer=self.renderer)
+            return Rebuilt(time.perf_counter() - start, result)
+        except ContentError as exc:
+            problems = [str(d) for d in exc.diagnostics]
+        except (OSError, RuntimeError) as exc:  # dist/ unwritable, a tool missing: keep going
+            problems = [f"{self.dist}: {exc}"]
+        return Rebuilt(time.perf_counter() - start, problems=problems)
+
+    def watched(self) -> list[Path]:
+        """The course's own files: course.yaml, modules/, terms/, templates/ and the term."""
+        paths = [self.root / name for name in WATCHED if (self.root / name).exists()]
+        if self.term is not None and not self.term.resolve().is_relative_to(self.root):
+            paths.append(self.term.resolve())
+        return paths
+
+    def saves(self, stop: threading.Event) -> Iterator[None]:
+        """One item per batch of saves (200 ms of quiet ends a batch), until stop is set."""
+        from watchfiles import watch
+
+        for _changes in watch(*self.watched(), stop_event=stop, debounce=200, step=50,
+                              rust_timeout=500, yield_on_timeout=False):
+            yield
+
+    def close(self) -> None:
+        self.renderer.__exit__(None, None, None)

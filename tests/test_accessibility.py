@@ -196,8 +196,10 @@ def smallest_text_pt(pdf: bytes) -> float:
     return min(sizes)
 
 
-def test_large_print_is_its_own_edition_at_18pt_and_names_no_accommodation(tmp_path: Path
-                                                                           ) -> None:
+def test_large_print_is_its_own_edition_at_18pt_and_names_no_accommodation(
+        tmp_path: Path, example_editions: dict[str, Path]) -> None:
+    """The PDFs measured are conftest's example_editions, rendered once per run from these
+    documents' HTML."""
     course = load_course(EXAMPLE)
     regular = {d.entry.path: d for d in documents(course)}
     course.settings = course.settings.changed(large_print=True)
@@ -207,8 +209,9 @@ def test_large_print_is_its_own_edition_at_18pt_and_names_no_accommodation(tmp_p
     assert all(d.entry.audience == "student" for d in both if d.entry.edition)
     assert {d.entry.path: d.html for d in both if not d.entry.edition} == {
         path: d.html for path, d in regular.items()}  # the regular editions stay as they were
-    large = {d.entry.kind: write_pdf(d.html, course.root) for d in both if d.entry.edition}
-    by_kind = {"quiz": write_pdf(regular["student/example-quiz.pdf"].html, course.root)}
+    large = {d.entry.kind: example_editions[d.entry.path].read_bytes()
+             for d in both if d.entry.edition}
+    by_kind = {"quiz": example_editions["student/example-quiz.pdf"].read_bytes()}
     ratio = word_heights(large["quiz"], tmp_path) / word_heights(by_kind["quiz"], tmp_path)
     assert ratio == pytest.approx(18 / 10, rel=0.08)
     for kind, pdf in large.items():
@@ -271,12 +274,13 @@ def test_plain_text_fields_get_curly_quotes_and_codes_stay_as_written() -> None:
     assert answers and answers == [a for i in view["quiz"] for a in i.get("accepted_answers", [])]
 
 
-def test_a_fillable_quiz_has_a_named_field_for_name_date_and_every_answer() -> None:
+def test_a_fillable_quiz_has_a_named_field_for_name_date_and_every_answer(
+        example_editions: dict[str, Path]) -> None:
+    """The fillable quiz is conftest's, rendered once per run as a build renders it."""
     course = load_course(EXAMPLE)
     course.settings = course.settings.changed(fillable=True)
     module = course.modules[0]
-    html = render_edition(course, module, EDITIONS[1])
-    reader = PdfReader(io.BytesIO(write_pdf(html, course.root)))
+    reader = PdfReader(example_editions["student/example-fillable-quiz.pdf"])
     fields = reader.get_fields()
     names = {name: str(f.get("/TU", "")) for name, f in fields.items()}
     assert names["name"] == "Name" and names["date"] == "Date"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import stat
 import subprocess
@@ -14,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from hscourse import output
+from hscourse.options import Options
 from hscourse.output import MANIFEST, Output, publish, read_manifest, sha256, write_atomic
 
-EXAMPLE = Path(__file__).parent / "fixtures" / "course"
+from conftest import EXAMPLE, copy_built, copy_course, prebuilt
+
 HSCOURSE = [sys.executable, "-m", "hscourse"]
 
 
@@ -109,11 +110,13 @@ def test_tampered_manifest_cannot_delete_outside_dist(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def built_course(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
-    """A built copy of the example course, then edited so that the next build differs."""
-    root = tmp_path / "course"
-    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("dist"))
-    subprocess.run([*HSCOURSE, "build", "-q", "-p", str(root)], check=True)
+def built_course(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+                 ) -> tuple[Path, dict[str, bytes]]:
+    """A built copy of the example course (a copy of one built once per run), then edited so
+    that the next build differs."""
+    template = prebuilt(tmp_path_factory, "example", lambda root: copy_course(EXAMPLE, root),
+                        Options())
+    root = copy_built(template, tmp_path / "course")
     before = snapshot(root / "dist")
     module = root / "modules" / "example" / "module.yaml"
     module.write_text(module.read_text(encoding="utf-8").replace(

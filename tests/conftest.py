@@ -152,6 +152,13 @@ def prebuilt(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable
     return shared_build(tmp_path_factory, f"prebuilt-{name}", make, options=options)[0]
 
 
+def prebuilt_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example course built once per run, for tests that copy it (copy_built) and build
+    again: their build renders only what they change."""
+    return prebuilt(tmp_path_factory, "example", lambda root: copy_course(EXAMPLE, root),
+                    Options())
+
+
 def copy_built(template: Path, target: Path) -> Path:
     shutil.copytree(template, target, copy_function=shutil.copy2)
     return target

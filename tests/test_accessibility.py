@@ -225,9 +225,11 @@ def test_large_print_is_its_own_edition_at_18pt_and_names_no_accommodation(
     assert '<html lang="en" dir="ltr" class="large-print">' in html
 
 
-def test_writing_lines_are_strokes_one_per_answer_line() -> None:
+def test_writing_lines_are_strokes_one_per_answer_line(example_editions: dict[str, Path]
+                                                       ) -> None:
     """Ruled as one box per line, never a gradient, whose stripes came out as 13, 15 or 16
-    lines depending on the resolution."""
+    lines depending on the resolution. The PDFs are conftest's example_editions, rendered
+    once per run from this HTML."""
     course = load_course(EXAMPLE)
     quiz = course.modules[0].data["quiz"]
     expected = sum(item.get("answer_lines", 0) for item in quiz
@@ -236,7 +238,8 @@ def test_writing_lines_are_strokes_one_per_answer_line() -> None:
     for large in (False, True):
         html = render_edition(course, course.modules[0], EDITIONS[1], large=large)
         assert html.count('<div class="writing-line">') == expected
-        reader = PdfReader(io.BytesIO(write_pdf(html, course.root)))
+        reader = PdfReader(example_editions["large-print/example-quiz.pdf" if large
+                                            else "student/example-quiz.pdf"])
         for page in reader.pages:
             resources = page["/Resources"]
             assert not resources.get("/Shading") and not resources.get("/Pattern")

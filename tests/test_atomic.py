@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from hscourse import output
-from hscourse.options import Options
 from hscourse.output import MANIFEST, Output, publish, read_manifest, sha256, write_atomic
 
-from conftest import EXAMPLE, copy_built, copy_course, prebuilt
+from conftest import copy_built, prebuilt_example
 
 HSCOURSE = [sys.executable, "-m", "hscourse"]
 
@@ -114,9 +113,7 @@ def built_course(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
                  ) -> tuple[Path, dict[str, bytes]]:
     """A built copy of the example course (a copy of one built once per run), then edited so
     that the next build differs."""
-    template = prebuilt(tmp_path_factory, "example", lambda root: copy_course(EXAMPLE, root),
-                        Options())
-    root = copy_built(template, tmp_path / "course")
+    root = copy_built(prebuilt_example(tmp_path_factory), tmp_path / "course")
     before = snapshot(root / "dist")
     module = root / "modules" / "example" / "module.yaml"
     module.write_text(module.read_text(encoding="utf-8").replace(

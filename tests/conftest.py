@@ -6,7 +6,9 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -96,12 +98,20 @@ def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     """The shipped course, built once per run for every test that reads its PDFs: the first
     worker renders it, the other waits for it and finds it up to date (a no-op build)."""
+    dist = shared_folder(tmp_path_factory) / "shipped-dist"
+    with run_lock(dist):  # the other worker waits here: let it use both CPUs
+        return build(REPO, dist=dist, options=Options(jobs=2))
+
+
+@contextmanager
+def run_lock(path: Path) -> Iterator[None]:
+    """Held by one pytest-xdist worker of this run at a time (path + ".lock"): the other
+    waits here."""
     import fcntl
 
-    dist = shared_folder(tmp_path_factory) / "shipped-dist"
-    with open(str(dist) + ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # the other worker waits here: let it use both CPUs
-        return build(REPO, dist=dist, options=Options(jobs=2))
+    with open(str(path) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def shared_build(tmp_path_factory: pytest.TempPathFactory, name: str,
@@ -110,15 +120,29 @@ def shared_build(tmp_path_factory: pytest.TempPathFactory, name: str,
     """A course made by make() and built once per run, whichever pytest-xdist worker asks
     first: the other waits for it, then finds it up to date (a no-op build). Tests read it
     and copy it; none may change it."""
-    import fcntl
-
     root = shared_folder(tmp_path_factory) / f"shared-{name}"
-    with open(str(root) + ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with run_lock(root):
         if not root.exists():
             make(root)
         return root, build(root, term=root / term if term else None,
                            options=options or Options())
+
+
+def shared_files(tmp_path_factory: pytest.TempPathFactory, name: str,
+                 make: Callable[[Path], object]) -> Path:
+    """A folder make() fills once per run, whichever pytest-xdist worker asks first (the
+    other waits for it), for files several test files read, such as PDFs that cost seconds
+    each to render. A folder whose make() failed is made again (it has no ".done" marker)
+    rather than read half-made. Tests read the files; none may change them."""
+    folder = shared_folder(tmp_path_factory) / f"shared-{name}"
+    done = folder.with_name(folder.name + ".done")
+    with run_lock(folder):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
 
 
 def prebuilt(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Path],
@@ -128,6 +152,13 @@ def prebuilt(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable
     return shared_build(tmp_path_factory, f"prebuilt-{name}", make, options=options)[0]
 
 
+def prebuilt_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example course built once per run, for tests that copy it (copy_built) and build
+    again: their build renders only what they change."""
+    return prebuilt(tmp_path_factory, "example", lambda root: copy_course(EXAMPLE, root),
+                    Options())
+
+
 def copy_built(template: Path, target: Path) -> Path:
     shutil.copytree(template, target, copy_function=shutil.copy2)
     return target
@@ -135,10 +166,116 @@ def copy_built(template: Path, target: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def example_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    return build(EXAMPLE, dist=tmp_path_factory.mktemp("example") / "dist")
+    """The example course built once per run (test_editions reads it; test_reproducible
+    compares a build of its own with it)."""
+    dist = shared_folder(tmp_path_factory) / "example-dist"
+    with run_lock(dist):
+        return build(EXAMPLE, dist=dist)
 
 
 @pytest.fixture
 def example_course(tmp_path: Path) -> Path:
     """A writable copy of the example course."""
     return copy_course(EXAMPLE, tmp_path / "course")
+
+
+STIMULUS = """stimuli:
+  - id: src-a
+    title: Source A
+    text: STIMULUS-TEXT Lagash and Umma fought over water about 4,500 years ago.
+"""
+LINKED = """  - id: ex-s1
+    type: true_false
+    stimulus: src-a
+    prompt: LINKED-ONE Source A names two city-states.
+    answer: true
+    points: 1
+    explanation: Source A names Lagash and Umma.
+  - id: ex-s2
+    type: true_false
+    stimulus: src-a
+    prompt: LINKED-TWO Source A dates the war to 1960.
+    answer: false
+    points: 1
+    explanation: It says about 4,500 years ago.
+instructor_notes:
+"""
+
+
+def forms_course(root: Path, versions: int = 3, extra: str = "") -> Path:
+    """The example course at root with a linked set (two items on one stimulus) and a term,
+    terms/forms.yaml, that prints `versions` quiz forms and both readers; the term file."""
+    module = root / "modules/example/module.yaml"
+    text = module.read_text(encoding="utf-8").replace("instructor_notes:\n", LINKED, 1)
+    module.write_text(text + STIMULUS, encoding="utf-8")
+    (root / "terms").mkdir(exist_ok=True)
+    (root / "terms/forms.yaml").write_text(f"term: Forms\nversions: {versions}\nreader: true\n"
+                                           f"{extra}", encoding="utf-8")
+    return root / "terms/forms.yaml"
+
+
+@pytest.fixture(scope="session")
+def forms_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildResult]:
+    """The forms course (three quiz forms with their keys, both readers), built once per run:
+    test_forms checks it, test_verapdf validates its quiz form, key and readers."""
+    def make(root: Path) -> Path:
+        forms_course(copy_course(EXAMPLE, root))
+        return root
+
+    return shared_build(tmp_path_factory, "forms", make, "terms/forms.yaml")
+
+
+@pytest.fixture(scope="session")
+def example_editions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The example course's regular quiz, its large-print handout and quiz and its fillable
+    quiz, rendered once per run as a build renders them, by path: test_accessibility measures
+    them, test_verapdf validates them."""
+    from hscourse.course.project import load_course
+    from hscourse.render.documents import documents
+    from hscourse.render.pdf import write_pdf
+
+    def render(folder: Path) -> None:
+        course = load_course(EXAMPLE)
+        course.settings = course.settings.changed(large_print=True)
+        wanted = [d for d in documents(course)
+                  if d.entry.edition or d.entry.path == "student/example-quiz.pdf"]
+        course.settings = course.settings.changed(large_print=False, fillable=True)
+        wanted += [replace(d, entry=replace(d.entry, path="student/example-fillable-quiz.pdf"))
+                   for d in documents(course) if d.entry.kind == "quiz"]
+        for doc in wanted:
+            path = folder / doc.entry.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(write_pdf(doc.html, course.root, date=course.settings.date,
+                                       folders=doc.folders))
+
+    folder = shared_files(tmp_path_factory, "example-editions", render)
+    return {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*.pdf"))}
+
+
+@pytest.fixture(scope="session")
+def review_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The review PDF of the review fixture's short second module (rendering costs seconds a
+    page), made once per run by `hscourse review --pdf`: test_review_output reads it,
+    test_verapdf validates it."""
+    from click.testing import CliRunner
+
+    from hscourse.cli import main
+
+    def make(folder: Path) -> None:
+        root = copy_course(REPO / "tests" / "fixtures" / "review", folder / "course")
+        replace_once(root / "course.yaml", "  - labelled\n", "")
+        replace_once(root / "modules/second/module.yaml", "    level: remember\n", "")
+        result = CliRunner().invoke(main, ["review", "-p", str(root), "--pdf",
+                                           str(folder / "review.pdf")])
+        assert result.exit_code == 0, result.output
+
+    return shared_files(tmp_path_factory, "review-pdf", make) / "review.pdf"
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A simulated class graded once per run, with its item analysis and feedback PDFs
+    (grade_sim.graded_class): test_analysis checks them, test_verapdf validates them."""
+    from grade_sim import graded_class
+
+    return shared_files(tmp_path_factory, "graded", graded_class)

@@ -151,3 +151,25 @@ def simulate(quiz: QuizForms, students: int, seed: int = 1,
             expected[s, j] = points
         writer.writerow(row)
     return buffer.getvalue().encode("utf-8"), expected
+
+
+MISKEYED = "sim-q02"  # the item graded_class keys wrongly (test_analysis finds it)
+
+
+def graded_class(folder: Path) -> None:
+    """A class graded as `hscourse grade` grades it, for the tests that read its PDFs:
+    course/ (8 items on 2 forms); r.csv, 80 simulated students with MISKEYED miskeyed, graded
+    into report/ (the item analysis PDF); few.csv, its first three students (the first named
+    Zhang Min), graded into one/ with a feedback PDF per student."""
+    from hscourse.assess.grade import quiz_forms
+    from hscourse.assess.report import GradeOptions, grade
+    from hscourse.course.resolve import load_resolved
+
+    root = make_course(folder / "course", items=8, versions=2)
+    data, _ = simulate(quiz_forms(load_resolved(root), "sim"), 80, seed=8, miskeyed=MISKEYED)
+    (folder / "r.csv").write_bytes(data)
+    grade(root, folder / "r.csv", "sim", out=folder / "report")
+    (folder / "few.csv").write_bytes(b"\n".join(data.split(b"\n")[:4]).replace(
+        b"s00000,Student 0,", b"s00000,Zhang Min,") + b"\n")
+    grade(root, folder / "few.csv", "sim", out=folder / "one",
+          options=GradeOptions(pdf=False, feedback=True))

@@ -55,16 +55,26 @@ def rasterise(pdf: bytes, dpi: int) -> list[np.ndarray]:
 
 
 class Pen:
-    """Draws marks into an image at `ppt` pixels per point."""
+    """Draws marks into an image at `ppt` pixels per point.
+
+    Each mark is drawn into a white layer over the part of the page around its bubble (as far
+    as any mark on it reaches, with room to spare), which then darkens that part only: the
+    same pixels as a layer over the whole page, without copying the page for every mark."""
 
     def __init__(self, image: np.ndarray, ppt: float, rng: np.random.Generator):
         self.image, self.ppt, self.rng = image, ppt, rng
 
-    def _layer(self) -> np.ndarray:
-        return np.full_like(self.image, 255)
+    def _layer(self, bubble: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A white layer, the part of the page under it and the layer's origin (x, y)."""
+        reach = int((2 * bubble["r"] + 4) * self.ppt) + 4
+        x, y = int(bubble["x"] * self.ppt), int(bubble["y"] * self.ppt)
+        x0, y0 = max(x - reach, 0), max(y - reach, 0)
+        part = self.image[y0:y + reach, x0:x + reach]
+        return np.full_like(part, 255), part, np.array([x0, y0])
 
-    def _apply(self, layer: np.ndarray) -> None:
-        np.minimum(self.image, layer, out=self.image)
+    @staticmethod
+    def _apply(layer: np.ndarray, part: np.ndarray) -> None:
+        np.minimum(part, layer, out=part)
 
     def _centre(self, bubble: dict[str, Any], jitter: float = 0.8) -> tuple[int, int]:
         dx, dy = self.rng.uniform(-jitter, jitter, 2)
@@ -72,28 +82,31 @@ class Pen:
 
     def fill(self, bubble: dict[str, Any], level: int) -> None:
         """A filled bubble: an ellipse of varied size and angle, with a few pen strokes."""
-        layer = self._layer()
+        layer, part, origin = self._layer(bubble)
         r = bubble["r"] * self.ppt
         axes = (int(r * self.rng.uniform(0.85, 1.2)), int(r * self.rng.uniform(0.8, 1.15)))
-        cv2.ellipse(layer, self._centre(bubble), axes, float(self.rng.uniform(0, 180)), 0, 360,
-                    int(level), -1, cv2.LINE_AA)
-        self._apply(layer)
+        centre = tuple(int(c) for c in np.array(self._centre(bubble)) - origin)
+        cv2.ellipse(layer, centre, axes, float(self.rng.uniform(0, 180)), 0, 360, int(level),
+                    -1, cv2.LINE_AA)
+        self._apply(layer, part)
 
     def stroke(self, bubble: dict[str, Any], level: int, shape: str) -> None:
         """A tick or a cross over the bubble, in a pen line of 1.3 to 2.2 points."""
-        layer = self._layer()
+        layer, part, origin = self._layer(bubble)
         r = bubble["r"] * self.ppt
         x, y = self._centre(bubble, 0.5)
         width = max(1, int(self.rng.uniform(1.3, 2.2) * self.ppt))
         if shape == "cross":
             for sign in (1, -1):
-                cv2.line(layer, (int(x - r), int(y - sign * r)), (int(x + r), int(y + sign * r)),
+                ends = np.array([[int(x - r), int(y - sign * r)],
+                                 [int(x + r), int(y + sign * r)]]) - origin
+                cv2.line(layer, tuple(int(c) for c in ends[0]), tuple(int(c) for c in ends[1]),
                          int(level), width, cv2.LINE_AA)
         else:
             pts = np.array([[x - r, y], [x - 0.2 * r, y + 0.9 * r], [x + 1.1 * r, y - 1.1 * r]],
-                           dtype=np.int32)
+                           dtype=np.int32) - origin.astype(np.int32)
             cv2.polylines(layer, [pts], False, int(level), width, cv2.LINE_AA)
-        self._apply(layer)
+        self._apply(layer, part)
 
     def clear(self, bubble: dict[str, Any]) -> None:
         level = int(self.rng.uniform(10, 60))
@@ -110,12 +123,12 @@ class Pen:
     def erased(self, bubble: dict[str, Any]) -> None:
         """A half-erased fill: a grey smudge with specks of what was left."""
         self.fill(bubble, int(PAPER * (1 - self.rng.uniform(0.18, 0.35))))
-        layer = self._layer()
+        layer, part, origin = self._layer(bubble)
         for _ in range(int(self.rng.integers(3, 9))):
-            x, y = self._centre(bubble, bubble["r"] * 0.6)
-            cv2.circle(layer, (x, y), max(1, int(0.5 * self.ppt)), int(self.rng.uniform(60, 140)),
-                       -1)
-        self._apply(layer)
+            x, y = np.array(self._centre(bubble, bubble["r"] * 0.6)) - origin
+            cv2.circle(layer, (int(x), int(y)), max(1, int(0.5 * self.ppt)),
+                       int(self.rng.uniform(60, 140)), -1)
+        self._apply(layer, part)
 
 
 def mark_question(pen: Pen, row: dict[str, Any], rng: np.random.Generator, bw: bool) -> str:
@@ -180,8 +193,10 @@ def degrade(image: np.ndarray, rng: np.random.Generator, ppt: float) -> np.ndarr
     sigma = float(rng.uniform(0, 0.35)) * ppt
     if sigma > 0.3:
         out = cv2.GaussianBlur(out, (0, 0), sigma)
-    noise = rng.standard_normal(out.shape, dtype=np.float32) * float(rng.uniform(0, 7))
-    return np.clip(out.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    noise = rng.standard_normal(out.shape, dtype=np.float32)  # the page's work, in place:
+    noise *= float(rng.uniform(0, 7))                         # the pixels of noise * s + out
+    noise += out
+    return np.clip(noise, 0, 255, out=noise).astype(np.uint8)
 
 
 def photograph(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -16,9 +16,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import pytest
 from pypdf import PdfReader
-from pypdf.generic import DictionaryObject
 
 from hscourse.build import BuildResult
 from hscourse.course.model import curly_quotes, module_view
@@ -52,18 +52,19 @@ def tool(*args: str) -> str:
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout
 
 
-def structure(reader: PdfReader) -> Iterator[DictionaryObject]:
-    """The structure elements of a tagged PDF, in document order."""
-    stack: list[Any] = [reader.trailer["/Root"]["/StructTreeRoot"]]
+def structure(document: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
+    """The structure elements of a tagged PDF, in document order (read with pikepdf: walking
+    every shipped PDF's tree with pypdf took seconds)."""
+    stack: list[Any] = [document.Root.StructTreeRoot]
     while stack:
-        node = stack.pop().get_object()
-        if not isinstance(node, DictionaryObject):
+        node = stack.pop()
+        if not isinstance(node, pikepdf.Dictionary):
             continue
         if "/S" in node:
             yield node
         kids = node.get("/K")
-        kids = kids.get_object() if kids is not None else []
-        stack.extend(reversed(kids) if isinstance(kids, list) else [kids])
+        if kids is not None:
+            stack.extend(reversed(list(kids)) if isinstance(kids, pikepdf.Array) else [kids])
 
 
 def assert_heading_order(levels: list[int], where: str) -> None:
@@ -91,14 +92,15 @@ def test_every_shipped_pdf_is_tagged_with_language_title_and_embedded_fonts(ship
 
 def test_every_shipped_pdf_has_ordered_headings_lists_tables_and_bookmarks(shipped: Built) -> None:
     for pdf in shipped.pdfs:
-        reader = PdfReader(pdf)
-        tags = [str(e["/S"])[1:] for e in structure(reader)]
+        document = pikepdf.open(pdf)
+        tags = [str(e.S)[1:] for e in structure(document)]
         assert_heading_order([int(t[1]) for t in tags if re.fullmatch(r"H[1-6]", t)], pdf.name)
         if "key" not in pdf.name and "answer-sheets" not in str(pdf):  # keys: a table
             assert {"L", "LI", "LBody", "P", "Sect"} <= set(tags), pdf.name
         if "guide" in pdf.name:
             assert {"Table", "TH", "TD"} <= set(tags), pdf.name
-        assert reader.outline, f"{pdf.name} has no bookmarks"
+        with document.open_outline() as outline:
+            assert outline.root, f"{pdf.name} has no bookmarks"
 
 
 def test_a_missing_glyph_fails_the_render() -> None:
@@ -167,9 +169,9 @@ def test_images_with_alt_text_or_marked_decorative_pass_and_are_tagged(example_c
     add_to_notes(example_course, f"![A red square]({RED_PNG}) ![decorative]({RED_PNG})")
     course = load_course(example_course)
     html = render_edition(course, course.modules[0], EDITIONS[0])
-    reader = PdfReader(io.BytesIO(write_pdf(html, course.root)))
-    figures = [e for e in structure(reader) if e["/S"] == "/Figure"]
-    assert [f["/Alt"] for f in figures] == ["A red square"]  # the decorative one: an artifact
+    document = pikepdf.open(io.BytesIO(write_pdf(html, course.root)))
+    figures = [e for e in structure(document) if e.S == pikepdf.Name.Figure]
+    assert [str(f.Alt) for f in figures] == ["A red square"]  # the decorative one: an artifact
 
 
 def word_heights(pdf: bytes, tmp_path: Path) -> float:
@@ -196,8 +198,10 @@ def smallest_text_pt(pdf: bytes) -> float:
     return min(sizes)
 
 
-def test_large_print_is_its_own_edition_at_18pt_and_names_no_accommodation(tmp_path: Path
-                                                                           ) -> None:
+def test_large_print_is_its_own_edition_at_18pt_and_names_no_accommodation(
+        tmp_path: Path, example_editions: dict[str, Path]) -> None:
+    """The PDFs measured are conftest's example_editions, rendered once per run from these
+    documents' HTML."""
     course = load_course(EXAMPLE)
     regular = {d.entry.path: d for d in documents(course)}
     course.settings = course.settings.changed(large_print=True)
@@ -207,8 +211,9 @@ def test_large_print_is_its_own_edition_at_18pt_and_names_no_accommodation(tmp_p
     assert all(d.entry.audience == "student" for d in both if d.entry.edition)
     assert {d.entry.path: d.html for d in both if not d.entry.edition} == {
         path: d.html for path, d in regular.items()}  # the regular editions stay as they were
-    large = {d.entry.kind: write_pdf(d.html, course.root) for d in both if d.entry.edition}
-    by_kind = {"quiz": write_pdf(regular["student/example-quiz.pdf"].html, course.root)}
+    large = {d.entry.kind: example_editions[d.entry.path].read_bytes()
+             for d in both if d.entry.edition}
+    by_kind = {"quiz": example_editions["student/example-quiz.pdf"].read_bytes()}
     ratio = word_heights(large["quiz"], tmp_path) / word_heights(by_kind["quiz"], tmp_path)
     assert ratio == pytest.approx(18 / 10, rel=0.08)
     for kind, pdf in large.items():
@@ -222,9 +227,11 @@ def test_large_print_is_its_own_edition_at_18pt_and_names_no_accommodation(tmp_p
     assert '<html lang="en" dir="ltr" class="large-print">' in html
 
 
-def test_writing_lines_are_strokes_one_per_answer_line() -> None:
+def test_writing_lines_are_strokes_one_per_answer_line(example_editions: dict[str, Path]
+                                                       ) -> None:
     """Ruled as one box per line, never a gradient, whose stripes came out as 13, 15 or 16
-    lines depending on the resolution."""
+    lines depending on the resolution. The PDFs are conftest's example_editions, rendered
+    once per run from this HTML."""
     course = load_course(EXAMPLE)
     quiz = course.modules[0].data["quiz"]
     expected = sum(item.get("answer_lines", 0) for item in quiz
@@ -233,7 +240,8 @@ def test_writing_lines_are_strokes_one_per_answer_line() -> None:
     for large in (False, True):
         html = render_edition(course, course.modules[0], EDITIONS[1], large=large)
         assert html.count('<div class="writing-line">') == expected
-        reader = PdfReader(io.BytesIO(write_pdf(html, course.root)))
+        reader = PdfReader(example_editions["large-print/example-quiz.pdf" if large
+                                            else "student/example-quiz.pdf"])
         for page in reader.pages:
             resources = page["/Resources"]
             assert not resources.get("/Shading") and not resources.get("/Pattern")
@@ -271,12 +279,13 @@ def test_plain_text_fields_get_curly_quotes_and_codes_stay_as_written() -> None:
     assert answers and answers == [a for i in view["quiz"] for a in i.get("accepted_answers", [])]
 
 
-def test_a_fillable_quiz_has_a_named_field_for_name_date_and_every_answer() -> None:
+def test_a_fillable_quiz_has_a_named_field_for_name_date_and_every_answer(
+        example_editions: dict[str, Path]) -> None:
+    """The fillable quiz is conftest's, rendered once per run as a build renders it."""
     course = load_course(EXAMPLE)
     course.settings = course.settings.changed(fillable=True)
     module = course.modules[0]
-    html = render_edition(course, module, EDITIONS[1])
-    reader = PdfReader(io.BytesIO(write_pdf(html, course.root)))
+    reader = PdfReader(example_editions["student/example-fillable-quiz.pdf"])
     fields = reader.get_fields()
     names = {name: str(f.get("/TU", "")) for name, f in fields.items()}
     assert names["name"] == "Name" and names["date"] == "Date"
@@ -287,7 +296,8 @@ def test_a_fillable_quiz_has_a_named_field_for_name_date_and_every_answer() -> N
     assert names["q1"] == "Question 1"  # a radio group, named for the question
     widgets = [a.get_object() for page in reader.pages for a in page.get("/Annots", [])
                if a.get_object()["/Subtype"] == "/Widget"]
-    forms = [e for e in structure(reader) if e["/S"] == "/Form"]
+    forms = [e for e in structure(pikepdf.open(example_editions[
+        "student/example-fillable-quiz.pdf"])) if e.S == pikepdf.Name.Form]
     assert len(forms) == len(widgets) > len(module.data["quiz"])
     assert "<input" not in render_edition(course, module, EDITIONS[2])  # never in the guide
     course.settings = course.settings.changed(fillable=False)

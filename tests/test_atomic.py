@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import stat
 import subprocess
@@ -16,7 +15,8 @@ import pytest
 from hscourse import output
 from hscourse.output import MANIFEST, Output, publish, read_manifest, sha256, write_atomic
 
-EXAMPLE = Path(__file__).parent / "fixtures" / "course"
+from conftest import copy_built, prebuilt_example
+
 HSCOURSE = [sys.executable, "-m", "hscourse"]
 
 
@@ -109,11 +109,11 @@ def test_tampered_manifest_cannot_delete_outside_dist(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def built_course(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
-    """A built copy of the example course, then edited so that the next build differs."""
-    root = tmp_path / "course"
-    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("dist"))
-    subprocess.run([*HSCOURSE, "build", "-q", "-p", str(root)], check=True)
+def built_course(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+                 ) -> tuple[Path, dict[str, bytes]]:
+    """A built copy of the example course (a copy of one built once per run), then edited so
+    that the next build differs."""
+    root = copy_built(prebuilt_example(tmp_path_factory), tmp_path / "course")
     before = snapshot(root / "dist")
     module = root / "modules" / "example" / "module.yaml"
     module.write_text(module.read_text(encoding="utf-8").replace(

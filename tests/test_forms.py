@@ -8,7 +8,6 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 
 from hscourse.build import BuildResult, Options, build
@@ -18,48 +17,9 @@ from hscourse.course.resolve import load_resolved
 from hscourse.render.documents import data_files
 from hscourse.render.html import type_label
 
-from conftest import EXAMPLE, copy_course, pdf_text, shared_build, squash
+from conftest import EXAMPLE, copy_course, forms_course, pdf_text, squash
 
-STIMULUS = """stimuli:
-  - id: src-a
-    title: Source A
-    text: STIMULUS-TEXT Lagash and Umma fought over water about 4,500 years ago.
-"""
-LINKED = """  - id: ex-s1
-    type: true_false
-    stimulus: src-a
-    prompt: LINKED-ONE Source A names two city-states.
-    answer: true
-    points: 1
-    explanation: Source A names Lagash and Umma.
-  - id: ex-s2
-    type: true_false
-    stimulus: src-a
-    prompt: LINKED-TWO Source A dates the war to 1960.
-    answer: false
-    points: 1
-    explanation: It says about 4,500 years ago.
-instructor_notes:
-"""
-
-
-def forms_course(root: Path, versions: int = 3, extra: str = "") -> Path:
-    module = root / "modules/example/module.yaml"
-    text = module.read_text(encoding="utf-8").replace("instructor_notes:\n", LINKED, 1)
-    module.write_text(text + STIMULUS, encoding="utf-8")
-    (root / "terms").mkdir(exist_ok=True)
-    (root / "terms/forms.yaml").write_text(f"term: Forms\nversions: {versions}\nreader: true\n"
-                                           f"{extra}", encoding="utf-8")
-    return root / "terms/forms.yaml"
-
-
-@pytest.fixture(scope="module")
-def forms_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildResult]:
-    def make(root: Path) -> Path:
-        forms_course(copy_course(EXAMPLE, root))
-        return root
-
-    return shared_build(tmp_path_factory, "forms", make, "terms/forms.yaml")
+# forms_build (conftest): the example course with a linked set and three forms, built once.
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

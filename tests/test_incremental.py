@@ -4,6 +4,7 @@ on how many workers rendered them."""
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,7 +32,12 @@ def fresh_environment_stamp() -> Iterator[None]:
 
 
 def make_two_modules(root: Path) -> Path:
+    """The example course with its module replaced by two short skeleton modules (`hscourse
+    new-module`), example and second: what is rendered again, and when, does not depend on
+    how much a module holds, and each render of these costs a fraction of the example's."""
     copy_course(EXAMPLE, root)
+    shutil.rmtree(root / "modules" / "example")
+    new_module(root, "example")
     new_module(root, "second")
     course_yaml = root / "course.yaml"
     course_yaml.write_text(course_yaml.read_text().replace("  - example\n",
@@ -41,7 +47,7 @@ def make_two_modules(root: Path) -> Path:
 
 @pytest.fixture
 def fresh_two_modules(tmp_path: Path) -> Path:
-    """The example course and a second module, never built."""
+    """The two-module course, never built."""
     return make_two_modules(tmp_path / "course")
 
 

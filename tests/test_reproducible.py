@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from hscourse.build import build
+from hscourse.build import BuildResult, build
 from hscourse.output import ZIP_EPOCH, zip_bytes
 from hscourse.render.pdf import source_date_epoch, write_pdf
 
@@ -24,8 +24,10 @@ def files(dist: Path) -> dict[str, bytes]:
             if p.is_file() and not p.name.startswith(".hscourse")}
 
 
-def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
-    first = files(build(EXAMPLE, dist=tmp_path / "one").dist)
+def test_two_builds_are_byte_identical(example_build: BuildResult, tmp_path: Path) -> None:
+    """A build of its own against the example build of this run (conftest), made by another
+    build, perhaps in another process."""
+    first = files(example_build.dist)
     second = files(build(EXAMPLE, dist=tmp_path / "two").dist)
     assert "manifest.json" in first and any(name.endswith(".pdf") for name in first)
     assert first == second

@@ -94,20 +94,9 @@ def test_shipped_course_findings_match_the_golden_file() -> None:
     assert text == GOLDEN.read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def review_pdf_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The review PDF of the fixture's short second module (rendering costs seconds a page)."""
-    root = copy_course(FIXTURE, tmp_path_factory.mktemp("pdf") / "course")
-    replace_once(root / "course.yaml", "  - labelled\n", "")
-    replace_once(root / "modules/second/module.yaml", "    level: remember\n", "")
-    target = root / "review.pdf"
-    code, _ = run("review", "-p", str(root), "--pdf", str(target))
-    assert code == 0 and target.is_file()
-    return target
-
-
-def test_review_pdf_shows_summary_coverage_levels_and_findings(review_pdf_file: Path) -> None:
-    text = squash(pdf_text(review_pdf_file))
+def test_review_pdf_shows_summary_coverage_levels_and_findings(review_pdf: Path) -> None:
+    """The review PDF of the fixture's short second module (conftest's review_pdf)."""
+    text = squash(pdf_text(review_pdf))
     for expected in ("Item review", "0 errors, 1 warning, 1 note in 1 item of 1 module",
                      "Findings per module", "Quiz points per level",
                      "Coverage: a mark where an item names the objective", "s-recall",

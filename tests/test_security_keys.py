@@ -24,7 +24,7 @@ from hscourse.course.model import module_view, seeded_order
 from hscourse.course.project import load_course
 from hscourse.formats.data import course_view
 
-from conftest import EXAMPLE, REPO
+from conftest import EXAMPLE, REPO, copy_built, prebuilt_example
 
 SECRET = "0123456789abcdef-course-secret"
 
@@ -109,10 +109,12 @@ def test_student_export_has_no_ids_seed_or_secret() -> None:
     assert SECRET in json.dumps(course_view(course, "instructor"))
 
 
-def test_build_warns_without_a_secret_and_never_prints_it(tmp_path: Path, monkeypatch) -> None:
+def test_build_warns_without_a_secret_and_never_prints_it(
+        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """On a copy of the example course built once per run: the warning comes with every
+    build, whether or not it renders anything."""
     monkeypatch.delenv(SECRET_ENV, raising=False)
-    root = tmp_path / "c"
-    shutil.copytree(EXAMPLE, root)
+    root = copy_built(prebuilt_example(tmp_path_factory), tmp_path / "c")
     result = CliRunner().invoke(main, ["build", "-q", "-p", str(root), "--jobs", "1"])
     assert result.exit_code == 0, result.output
     assert "has no `secret`" in result.output

@@ -16,21 +16,26 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, copy_course, replace_once
-
 
 def big_table_course(tmp_path: Path, limits: str, rows: int) -> Path:
-    root = copy_course(EXAMPLE, tmp_path / "course")
+    """A course of one module with only its required fields (no quiz: nothing renders that
+    the limits are not about), whose reading's notes are a table of `rows` rows of 30 columns:
+    in the handout and the guide."""
+    root = tmp_path / "course"
+    (root / "modules/example").mkdir(parents=True)
     columns = 30
     table = ["| " + " | ".join(f"h{c}" for c in range(columns)) + " |",
              "|" + "---|" * columns]
     table += ["| " + " | ".join(f"cell {r} {c} words" for c in range(columns)) + " |"
               for r in range(rows)]
-    notes = "    notes: |\n" + "".join(f"      {line}\n" for line in table)
-    replace_once(root / "modules/example/module.yaml",
-                 "    notes: A white paper published in Beijing.\n", notes)
-    with (root / "course.yaml").open("a", encoding="utf-8") as f:
-        f.write(f"render_limits: {limits}\n")
+    (root / "course.yaml").write_text("title: Limits\ncode: L 1\nlanguage: en\npaper: A4\n"
+                                      f"modules: [example]\nrender_limits: {limits}\n",
+                                      encoding="utf-8")
+    (root / "modules/example/module.yaml").write_text(
+        "id: example\ntitle: A Big Table\noverview: A reading whose notes are a big table.\n"
+        "objectives: [Read.]\nreadings:\n  - id: r\n    authors: [A. Author]\n"
+        "    title: A Text\n    date: '2020'\n    notes: |\n"
+        + "".join(f"      {line}\n" for line in table), encoding="utf-8")
     return root
 
 

@@ -19,15 +19,16 @@ from hscourse.cli import main
 from hscourse.errors import ContentError
 from hscourse.output import TEMP_PREFIX, TEMP_SUFFIX, dist_lock
 
-from conftest import EXAMPLE, copy_built, copy_course, prebuilt, replace_once
+from conftest import EXAMPLE, copy_built, copy_course, prebuilt, prebuilt_example, replace_once
 
 ONE_JOB = Options(jobs=1)
 SECRET_TEXT = "EXPLANATION-Q1 the notes on Postel and Wolf say about 4,500 years ago."
 
 
-def test_a_pdf_built_without_the_leak_check_is_checked_before_it_is_reused(tmp_path: Path
-                                                                          ) -> None:
-    root = copy_course(EXAMPLE, tmp_path / "course")
+def test_a_pdf_built_without_the_leak_check_is_checked_before_it_is_reused(
+        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """On a copy of the example course built once per run: only the quiz renders again."""
+    root = copy_built(prebuilt_example(tmp_path_factory), tmp_path / "course")
     (root / "templates").mkdir()
     (root / "templates/quiz.html.j2").write_text(  # typed in by hand: only the check sees it
         '{% extends "builtin/quiz.html.j2" %}{% block title_block %}{{ super() }}<p>'

@@ -11,22 +11,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from hscourse.assess.grade import quiz_forms
-from hscourse.assess.report import GradeOptions, grade
 from hscourse.build import BuildResult
-from hscourse.course.project import load_course
-from hscourse.course.resolve import load_resolved
-from hscourse.render.documents import Document, documents
-from hscourse.render.pdf import write_pdf
-
-from conftest import EXAMPLE
-from grade_sim import make_course, simulate
 
 HERE = Path(__file__).resolve().parent
 JAXB = (Path("/usr/share/java/jaxb-api.jar"), Path("/usr/share/java/jaxb-runtime.jar"))
@@ -71,59 +62,36 @@ def validate(jobs: dict[Path, tuple[str, ...]]) -> dict[tuple[str, str], Verdict
     return verdicts
 
 
-def one_of_each(docs: list[Document]) -> list[Document]:
-    """The first document of each (audience, kind)."""
-    seen: dict[tuple[str, str], Document] = {}
-    for doc in docs:
-        seen.setdefault((doc.entry.audience, doc.entry.kind), doc)
-    return list(seen.values())
-
-
 @pytest.fixture(scope="module")
-def every_kind(shipped_build: BuildResult, tmp_path_factory: pytest.TempPathFactory
-               ) -> list[Path]:
-    """One PDF of every kind: handout, quiz and guide from the shared shipped build (the
-    water-conflict module, with its Chinese title) and the midterm's form A and key; quiz form, key, answer sheet, both
-    readers, the review report, large print and a fillable quiz rendered from the small example
-    course."""
+def every_kind(shipped_build: BuildResult, forms_build: tuple[Path, BuildResult],
+               review_pdf: Path, example_editions: dict[str, Path], graded: Path,
+               tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """One PDF of every kind, none rendered here: each comes from a build or render that
+    other tests read too (conftest). Handout, quiz and guide of the shipped build's
+    water-conflict module (with its Chinese title), and its midterm's form A, key and answer
+    sheet; a quiz form, its key and both readers of the forms build; the review report; the
+    example's large-print handout and quiz and its fillable quiz; an item analysis and a
+    feedback sheet of the graded class. Copied under names that say what they are."""
     folder = tmp_path_factory.mktemp("verapdf")
     pdfs = [shipped_build.dist / o.path for o in shipped_build.outputs
             if o.module == "water-conflict" and o.path.endswith(".pdf")]
-    pdfs += [shipped_build.dist / o.path for o in shipped_build.outputs  # the midterm, form A
-             if o.module == "exam-midterm" and o.kind in ("exam", "exam-key")
-             and o.version == "A" and o.path.endswith(".pdf")]
-    course = load_course(EXAMPLE)
-    course.settings = course.settings.changed(versions=2, reader=True, review={"pdf": True},
-                                              answer_sheets=True)
-    wanted = [d for d in one_of_each(documents(course))
-              if (d.entry.audience, d.entry.kind) not in {("student", "handout"),
-                                                          ("instructor", "guide")}]
-    course.settings = course.settings.changed(versions=1, reader=False, review=False,
-                                              answer_sheets=False, large_print=True)
-    wanted += [d for d in documents(course) if d.entry.edition == "large-print"]
-    course.settings = course.settings.changed(large_print=False, fillable=True)
-    wanted += [replace(d, entry=replace(d.entry, path="student/example-fillable-quiz.pdf"))
-               for d in documents(course) if d.entry.kind == "quiz"]
-    for number, doc in enumerate(wanted):
-        path = folder / f"{number:02d}-{doc.entry.path.replace('/', '-')}"
-        path.write_bytes(write_pdf(doc.html, course.root, date="2026-09-01",
-                                   folders=doc.folders))
-        pdfs.append(path)
-    return pdfs + grade_reports(folder)
-
-
-def grade_reports(folder: Path) -> list[Path]:
-    """The grade reports: an item analysis and one student's feedback, from a simulated class."""
-    root = make_course(folder / "graded", items=6, versions=2)
-    data, _ = simulate(quiz_forms(load_resolved(root), "sim"), 30, seed=3)
-    responses = folder / "responses.csv"
-    responses.write_bytes(data)
-    report = grade(root, responses, "sim", out=folder / "grades",
-                   options=GradeOptions(pdf=True, feedback=True)).folder
-    out = [folder / "item-analysis.pdf", folder / "feedback.pdf"]
-    shutil.copy(report / "item-analysis.pdf", out[0])
-    shutil.copy(sorted((report / "feedback").glob("*.pdf"))[0], out[1])
-    return out
+    forms = forms_build[1].dist
+    sources = [shipped_build.dist / f"{path}.pdf" for path in (
+        "student/exam-midterm-A", "instructor/exam-midterm-key-A",
+        "student/answer-sheets/exam-midterm-A")]
+    sources += [forms / f"{path}.pdf" for path in (
+        "student/example-quiz-A", "instructor/example-key-A", "student/reader",
+        "instructor/reader")]
+    sources += [review_pdf, example_editions["large-print/example-handout.pdf"],
+                example_editions["large-print/example-quiz.pdf"],
+                example_editions["student/example-fillable-quiz.pdf"],
+                graded / "report/item-analysis.pdf", graded / "one/feedback/s00000.pdf"]
+    for number, source in enumerate(sources):
+        name = "-".join(source.parts[-3:] if "answer-sheets" in source.parts
+                        else source.parts[-2:])
+        pdfs.append(folder / f"{number:02d}-{name}")
+        shutil.copy(source, pdfs[-1])
+    return pdfs
 
 
 def test_every_kind_of_pdf_passes_pdf_ua_1_and_pdf_ua_2_results_are_printed(

@@ -71,7 +71,8 @@ def test_site_pages_images_and_manifest(prebuilt_site: Path) -> None:
     handout = (site / "example" / "handout.html").read_text()
     assert '<img src="red.png" alt="A red square" />' in handout
     assert '<html lang="en" dir="ltr">' in handout
-    assert '<span lang="zh-Hans" class="original-title">中国应对气候变化的政策与行动</span>' in handout
+    assert ('<span lang="zh-Hans" class="original-title script-han-simplified">'
+            '中国应对气候变化的政策与行动</span>') in handout
     # raw HTML in content stays text, as in the PDFs
     assert "&lt;b&gt;raw HTML&lt;/b&gt;" in handout
     # links to the PDFs, relative, and every one of them exists

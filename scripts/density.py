@@ -245,9 +245,9 @@ def edit_prompt(course_root: Path, n: int) -> None:
     module = load_resolved(course_root).modules[0]
     path = course_root / module.source.file
     text = path.read_text(encoding="utf-8")
-    prompt = module.data["quiz"][0]["prompt"].split()[0]
-    path.write_text(text.replace(prompt, f"{prompt} ({n})" if n else prompt, 1),
-                    encoding="utf-8")
+    word = module.data["quiz"][0]["prompt"].split()[0]
+    at = text.index(word, text.index("prompt:", text.index("\nquiz:")))
+    path.write_text(f"{text[:at]}{word} ({n}){text[at + len(word):]}", encoding="utf-8")
 
 
 def edits(course_root: Path, repeat: int) -> tuple[float, float]:

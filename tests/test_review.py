@@ -305,6 +305,24 @@ def test_placeholders_in_a_draft_module_are_warnings(course_copy: Path) -> None:
     assert {f.severity for f in report.findings if f.rule == "placeholder"} == {"warning"}
 
 
+def test_the_builds_placeholder_pass_finds_what_the_full_review_finds(course_copy: Path
+                                                                      ) -> None:
+    """Every build runs the placeholder rule alone (review.placeholders); it must report
+    exactly the placeholder findings of the full review, draft or not, exemptions kept."""
+    from hscourse.assess.review import placeholders
+
+    module = course_copy / MODULE_FILE
+    for edit in ((None, None), ("id: labelled\n", "id: labelled\ndraft: true\n")):
+        if edit[0]:
+            replace_once(module, *edit)
+        course, report = review_project(course_copy)
+        full = [(f.severity, f.file, f.line, f.column, f.item or "", f.message)
+                for f in report.findings if f.rule == "placeholder"]
+        fast = [(severity, d.file, d.line, d.column, d.field, d.message)
+                for severity, d in placeholders(course)]
+        assert len(full) >= 2 and fast == full
+
+
 def test_a_term_keeps_positions_of_the_items_it_keeps(course_copy: Path) -> None:
     terms = course_copy / "terms"
     terms.mkdir()

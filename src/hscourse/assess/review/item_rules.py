@@ -360,9 +360,13 @@ def placeholder_hit(path: tuple[object, ...], text: str, draft: bool) -> Hit | N
 
 
 def placeholder(ctx: ItemContext) -> Iterator[Hit]:
-    for path, text in located_strings(ctx.item):
+    yield from item_placeholders(ctx.item, ctx.draft)
+
+
+def item_placeholders(item: dict[str, Any], draft: bool) -> Iterator[Hit]:
+    for path, text in located_strings(item):
         if path != ("id",) and path[-1:] != ("type",):
-            hit = placeholder_hit(path, text, ctx.draft)
+            hit = placeholder_hit(path, text, draft)
             if hit:
                 yield hit
 

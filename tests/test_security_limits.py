@@ -57,3 +57,37 @@ def test_a_render_past_its_limit_fails_naming_the_document(tmp_path: Path, limit
     assert re.search(rf"(student/example-handout|instructor/example-guide)\.pdf: {message}",
                      done.stderr), done.stderr
     assert not (root / "dist/manifest.json").exists()
+
+
+def test_a_time_limit_passes_through_a_catch_all() -> None:
+    """The time limit interrupts whatever runs, WeasyPrint's and the leak check's own
+    `except Exception` included: it must come out as the limit, not as their error."""
+    import time
+
+    from hscourse.render.workers import RenderLimit, time_limit
+
+    caught = []
+    with pytest.raises(RenderLimit), time_limit(0.05):
+        try:
+            time.sleep(2)
+        except Exception as exc:  # noqa: BLE001 (the catch-all under test)
+            caught.append(exc)
+    assert caught == []
+
+
+def test_running_out_of_memory_in_the_leak_check_is_not_reported_as_unreadable(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from hscourse.output import Output
+    from hscourse.render import leakcheck
+
+    def exhausted(path: str, data: bytes) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(leakcheck, "artefact_channels", exhausted)
+    needles = leakcheck.Needles.__new__(leakcheck.Needles)
+    with pytest.raises(MemoryError):
+        leakcheck.find_leaks(needles, {Output("student/x.pdf", "student", "quiz", "", ""): b"%PDF"})
+    monkeypatch.setattr(leakcheck, "artefact_channels", lambda path, data: 1 / 0)
+    found = leakcheck.find_leaks(needles, {Output("student/x.pdf", "student", "quiz", "", ""):
+                                           b"%PDF"})
+    assert [d.message for d in found] == ["leak check could not read the file: division by zero"]

@@ -537,6 +537,8 @@ def find_leaks(source: Course | Needles, files: Mapping[Output, bytes]) -> list[
             continue
         try:
             channels = artefact_channels(entry.path, data)
+        except MemoryError:  # the render's memory limit: reported as such by the worker
+            raise
         except Exception as exc:  # any failure to inspect is reported, never a traceback
             out.append(Diagnostic(entry.path, 0, 0, "", f"leak check could not read the file: "
                                                         f"{exc}"))

@@ -38,8 +38,10 @@ PR_SET_PDEATHSIG = 1
 DEFAULT_LIMITS = RenderLimits()
 
 
-class RenderLimit(Exception):
-    """A render ran past its time limit."""
+class RenderLimit(BaseException):
+    """A render ran past its time limit. A BaseException, as KeyboardInterrupt is, so that no
+    `except Exception` on the way (WeasyPrint's, the leak check's) turns it into another
+    error: it once came out as "leak check could not read the file: " with no reason."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,10 @@ def _die_with_parent() -> None:
 
 
 def _import_renderer() -> None:
-    """What rendering and the leak check import (a second each): imported by the build before
-    it forks its workers, which then share it instead of importing it again each."""
+    """What rendering and the leak check import (about a second): each worker imports it at
+    start, while the build is still loading the course. (Importing it once in the build and
+    forking after was cheaper in CPU but a second slower for a small rebuild: the import then
+    no longer overlapped the loading.)"""
     import pikepdf  # noqa: F401
     import pypdfium2  # noqa: F401
     import weasyprint  # noqa: F401
@@ -245,10 +249,9 @@ class Renderer:
         self.workers = workers
         self.pool: ProcessPoolExecutor | None = None
         if workers > 1:
-            _import_renderer()
             self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(
                 "fork"), initializer=_warm)
-            for _ in range(workers):  # start every worker now, ready for the first document
+            for _ in range(workers):  # start every worker now, so their imports overlap ours
                 self.pool.submit(int)
 
     def __enter__(self) -> Renderer:

@@ -57,6 +57,12 @@ def test_a_render_past_its_limit_fails_naming_the_document(tmp_path: Path, limit
     assert re.search(rf"(student/example-handout|instructor/example-guide)\.pdf: {message}",
                      done.stderr), done.stderr
     assert not (root / "dist/manifest.json").exists()
+    # The control: under the same limit, the same course with a small table builds, so it is
+    # the big table that the limit refused.
+    small = big_table_course(tmp_path / "small", limit, 5)
+    done = subprocess.run([sys.executable, "-m", "hscourse", "build", "-q", "-j", jobs, "-p",
+                           str(small)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
 
 
 def test_a_time_limit_passes_through_a_catch_all() -> None:

@@ -8,7 +8,6 @@ is the ordinary incremental build, so it renders only the documents whose HTML c
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,17 +31,6 @@ class Rebuilt:
     problems: list[str] = field(default_factory=list)
 
 
-def _yield_to_workers() -> None:
-    """Lower this process's priority below its (already started) render workers': during a
-    rebuild it writes the HTML of the documents that did not change while the workers render
-    those that did, and the edit is done when the renders are, so on a machine with as many
-    cores as workers this process should take a core only when a worker leaves one idle."""
-    try:
-        os.nice(5)
-    except (AttributeError, OSError):
-        return
-
-
 class Rebuilder:
     """Builds the course at root into dist again and again with the same warm workers."""
 
@@ -51,8 +39,6 @@ class Rebuilder:
         self.root, self.term, self.options, self.progress = root.resolve(), term, options, progress
         self.dist = default_dist(self.root, term)
         self.renderer = Renderer(worker_count(options.jobs))
-        if self.renderer.pool is not None:
-            _yield_to_workers()
 
     def rebuild(self) -> Rebuilt:
         start = time.perf_counter()

@@ -1,0 +1,96 @@
+"""What makes a render cheaper must not change what it makes (issue 23, items 2 and 3).
+
+- The stylesheet is parsed once per process and handed to WeasyPrint beside the document;
+  the PDF must be the same bytes as with the stylesheet left in the document, and a stylesheet
+  that could fetch anything must stay in the document, where the restricted fetcher sees it.
+- Documents go to the workers as their HTML is made, the longest of those waiting first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE
+from hscourse.course.resolve import load_resolved
+from hscourse.render import pdf, workers
+from hscourse.render.documents import documents
+from hscourse.render.workers import Context, Job, Renderer
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("css", [
+    "body { background: url(x.png) }", "@import 'other.css';", "@IMPORT url(x.css);",
+    "@font-face { font-family: X; src: local(X) }", r"body { background: \75 rl(x.png) }"])
+def test_a_stylesheet_that_could_fetch_stays_in_the_document(css: str) -> None:
+    html = f"<html><head><style>{css}</style></head><body><p>x</p></body></html>"
+    assert pdf.split_stylesheet(html) == (html, [])
+
+
+def test_a_plain_stylesheet_is_parsed_once_and_taken_out() -> None:
+    html = "<html><head><style>p { color: red }</style></head><body><p>x</p></body></html>"
+    body, sheets = pdf.split_stylesheet(html)
+    assert body == "<html><head></head><body><p>x</p></body></html>"
+    again = pdf.split_stylesheet(html.replace("<p>x</p>", "<p>y</p>"))[1]
+    assert len(sheets) == 1 and again[0] is sheets[0]
+
+
+@pytest.mark.parametrize("kind", ["guide", "quiz"])
+def test_the_pdf_is_the_same_with_the_stylesheet_parsed_apart(
+        kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    course = load_resolved(EXAMPLE)
+    html = next(d.html for d in documents(course) if d.entry.kind == kind)
+    apart = pdf.write_pdf(html, EXAMPLE, date="2026-09-01")
+    monkeypatch.setattr(pdf, "split_stylesheet", lambda html: (html, []))
+    inline = pdf.write_pdf(html, EXAMPLE, date="2026-09-01")
+    assert apart == inline
+
+
+STARTS: list[tuple[str, float]] = []
+
+
+def _record_start(job: Job, shipped: bytes) -> tuple[str, bytes]:
+    """Stands in for rendering (patched in before the workers fork): when it began."""
+    with open(job.folders[0], "a", encoding="utf-8") as log:
+        log.write(f"{job.path} {time.time()}\n")
+    time.sleep(0.3)
+    return job.path, b"%PDF"
+
+
+def _jobs(log: Path, lengths: list[int], pause_after_first: float) -> Iterator[Job]:
+    for n, length in enumerate(lengths):
+        yield Job(f"doc{n}-{length}", "x" * length, False, (str(log),))
+        if n == 0 and pause_after_first:
+            time.sleep(pause_after_first)
+            STARTS.append(("second made", time.time()))
+
+
+def _starts(log: Path) -> list[tuple[str, float]]:
+    return [(p, float(t)) for p, t in (line.split() for line in log.read_text().splitlines())]
+
+
+def test_rendering_starts_before_the_last_document_is_made(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "render_shipped", _record_start)
+    log = tmp_path / "starts.log"
+    STARTS.clear()
+    with Renderer(2) as renderer:
+        results = renderer.render(_jobs(log, [10, 20], 1.0), Context(tmp_path, None, None, False))
+    assert sorted(results) == ["doc0-10", "doc1-20"]
+    first = dict(_starts(log))["doc0-10"]
+    assert first < dict(STARTS)["second made"] - 0.5
+
+
+def test_of_the_documents_waiting_the_longest_goes_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "render_shipped", _record_start)
+    log = tmp_path / "starts.log"
+    lengths = [1, 2, 3, 4, 10, 50, 30, 40]  # 2 workers: the first 4 go at once, 4 wait
+    with Renderer(2) as renderer:
+        renderer.render(_jobs(log, lengths, 0), Context(tmp_path, None, None, False))
+    order = [path for path, _ in sorted(_starts(log), key=lambda s: s[1])]
+    assert order[4:] == ["doc5-50", "doc7-40", "doc6-30", "doc4-10"]

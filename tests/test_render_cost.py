@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE
 from hscourse.course.resolve import load_resolved
 from hscourse.render import pdf, workers
 from hscourse.render.documents import documents
 from hscourse.render.workers import Context, Job, Renderer
+
+from conftest import EXAMPLE
 
 pytestmark = pytest.mark.slow
 

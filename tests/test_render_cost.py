@@ -41,14 +41,28 @@ def test_a_plain_stylesheet_is_parsed_once_and_taken_out() -> None:
 
 
 @pytest.mark.parametrize("kind", ["guide", "quiz"])
-def test_the_pdf_is_the_same_with_the_stylesheet_parsed_apart(
+def test_the_pdf_is_the_same_with_the_stylesheet_apart_and_the_fonts_shared(
         kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a worker renders (the stylesheet parsed apart, the font configuration shared with
+    the documents before it) and as a fresh WeasyPrint would: the same bytes."""
     course = load_resolved(EXAMPLE)
-    html = next(d.html for d in documents(course) if d.entry.kind == kind)
-    apart = pdf.write_pdf(html, EXAMPLE, date="2026-09-01")
+    docs = {d.entry.kind: d.html for d in documents(course)}
+    for other in docs:  # warm the shared font configuration with every other document
+        if other != kind:
+            pdf.write_pdf(docs[other], EXAMPLE, date="2026-09-01")
+    shared = pdf.write_pdf(docs[kind], EXAMPLE, date="2026-09-01")
     monkeypatch.setattr(pdf, "split_stylesheet", lambda html: (html, []))
-    inline = pdf.write_pdf(html, EXAMPLE, date="2026-09-01")
-    assert apart == inline
+    monkeypatch.setattr(pdf, "_font_configuration", lambda html: {})
+    fresh = pdf.write_pdf(docs[kind], EXAMPLE, date="2026-09-01")
+    assert shared == fresh
+
+
+def test_a_document_with_fonts_of_its_own_does_not_share_the_configuration() -> None:
+    plain = "<html><body><p>x</p></body></html>"
+    first, again = pdf._font_configuration(plain), pdf._font_configuration(plain)  # noqa: SLF001
+    assert first["font_config"] is again["font_config"]
+    own = "<style>@FONT-FACE { font-family: X; src: url(x.ttf) }</style><p>x</p>"
+    assert pdf._font_configuration(own) == {}  # noqa: SLF001
 
 
 STARTS: list[tuple[str, float]] = []

@@ -19,6 +19,7 @@ import logging
 import mimetypes
 import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -224,6 +225,23 @@ def _parsed_stylesheet(text: str) -> Any:
     return CSS(string=text)
 
 
+_THREAD = threading.local()
+
+
+def _font_configuration(html: str) -> dict[str, Any]:
+    """One WeasyPrint font configuration per thread, shared by its documents: Pango keeps
+    each font's metrics and shapes there, and a fresh one per document cost a tenth of the
+    render; the PDFs are byte for byte the same (tests/test_render_cost.py). A document with
+    an @font-face of its own gets a fresh one, so that its fonts reach no other document."""
+    if re.search("@font-face", html, re.I):
+        return {}
+    if not hasattr(_THREAD, "fonts"):
+        from weasyprint.text.fonts import FontConfiguration
+
+        _THREAD.fonts = FontConfiguration()
+    return {"font_config": _THREAD.fonts}
+
+
 def split_stylesheet(html: str) -> tuple[str, list[Any]]:
     """The document without its first <style> element, and that stylesheet parsed, once per
     process: every edition of a build shares one of a few stylesheets, and parsing it took
@@ -259,7 +277,7 @@ def write_pdf(html: str, root: Path, *, variant: str | None = "pdf/ua-1",
         fetcher = _fetcher_class()(root, log, folders, allow_links)
         body, stylesheets = split_stylesheet(html)
         document = HTML(string=body, base_url=root.as_uri() + "/", url_fetcher=fetcher
-                        ).render(stylesheets=stylesheets)
+                        ).render(stylesheets=stylesheets, **_font_configuration(html))
         links = [(kind, target) for page in document.pages for kind, target, *_ in page.links]
         refused_links = link_problems(links, root, folders)
         if document.metadata.created is None and stamp_dates:

@@ -57,8 +57,10 @@ def test_a_render_past_its_limit_fails_naming_the_document(tmp_path: Path, limit
     assert re.search(rf"(student/example-handout|instructor/example-guide)\.pdf: {message}",
                      done.stderr), done.stderr
     assert not (root / "dist/manifest.json").exists()
-    # The control: under the same limit, the same course with a small table builds, so it is
-    # the big table that the limit refused.
+    if "seconds" in limit:
+        return  # a 1 s limit is at the mercy of the machine's load: no control for it
+    # The control: under the same memory limit, the same course with a small table builds, so
+    # it is the big table that the limit refused.
     small = big_table_course(tmp_path / "small", limit, 5)
     done = subprocess.run([sys.executable, "-m", "hscourse", "build", "-q", "-j", jobs, "-p",
                            str(small)], capture_output=True, text=True, check=False)

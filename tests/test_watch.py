@@ -94,7 +94,7 @@ def test_rebuilds_render_only_what_changed_with_the_same_workers(tmp_path: Path)
 
 def test_build_watch_rebuilds_on_save_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     root = tiny_course(tmp_path / "course")
-    process = subprocess.Popen([sys.executable, "-m", "hscourse", "build", "--watch", "-j", "2",
+    process = subprocess.Popen([sys.executable, "-m", "hscourse", "build", "--watch", "-j", "1",
                                 "-p", str(root)], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})

@@ -26,7 +26,7 @@ from hscourse.errors import ContentError
 from hscourse.render.leakcheck import find_leaks
 from hscourse.site.build import SELF_CHECK_KIND, self_check_needles, site_files
 
-from conftest import EXAMPLE, REPO, copy_built, copy_course, prebuilt, replace_once
+from conftest import EXAMPLE, REPO, copy_built, copy_course, prebuilt, replace_once, shared_files
 
 pytestmark = pytest.mark.slow  # builds the example course's PDFs, drives Chromium
 
@@ -243,11 +243,7 @@ def browser_check(pages: list[Path], profile: Path, screenshots: list[dict[str, 
     return json.loads(out)
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
-    """Every page of the shipped course's site and of the example course's (its term, an
-    image, self-check quizzes), checked in one Chromium; two screenshots."""
-    base = tmp_path_factory.mktemp("browser")
+def _check_in_browser(base: Path) -> None:
     pages = write_site(REPO, base / "shipped")
     example = with_site(copy_course(EXAMPLE, base / "example"))
     pages += write_site(example, base / "example-site", example / TERM, self_check=True)
@@ -263,7 +259,16 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], P
                "open": f"{first} + details"},
               {"page": quiz, "click": [f"{second} input[value=A]", f"{second} button"],
                "read": f"{second} .verdict", "open": f"{second} + details"}]
-    return browser_check(pages, base / "profile", shots, clicks), base
+    results = browser_check(pages, base / "profile", shots, clicks)
+    (base / "results.json").write_text(json.dumps(results), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
+    """Every page of the shipped course's site and of the example course's (its term, an
+    image, self-check quizzes), checked in one Chromium, once per run; two screenshots."""
+    base = shared_files(tmp_path_factory, "browser", _check_in_browser)
+    return json.loads((base / "results.json").read_text(encoding="utf-8")), base
 
 
 def test_axe_finds_no_wcag21_aa_violation(browser: tuple[dict[str, Any], Path]) -> None:

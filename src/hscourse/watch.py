@@ -68,4 +68,4 @@ class Rebuilder:
             yield
 
     def close(self) -> None:
-        self.renderer.__exit__(None, None, None)
+        self.renderer.close()

@@ -258,6 +258,10 @@ class Renderer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers (jobs not yet started are dropped)."""
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
 

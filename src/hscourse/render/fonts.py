@@ -116,10 +116,14 @@ def stack_name(lang: str) -> str:
 
 def script_class(lang: str) -> str:
     """The class a template puts beside lang="...": `script-han-simplified` and so on. The
-    stylesheet selects fonts by these classes rather than by `:lang()`, which no browser
-    engine can index, so a `:lang()` rule is tried against every element of a document
-    (with one rule per language and heading kind, that was a third of WeasyPrint's cascade)."""
-    return f"script-{stack_name(lang)}"
+    stylesheet selects fonts by these classes rather than by `:lang()`, which WeasyPrint's
+    selector matching cannot index, so each `:lang()` rule was tried against every element
+    (with one rule per language and heading kind, a third of a document's cascade)."""
+    return _stack_class(stack_name(lang))
+
+
+def _stack_class(stack: str) -> str:
+    return f"script-{stack}"
 
 
 def template_fonts(language: str = "en") -> dict[str, Any]:
@@ -128,7 +132,7 @@ def template_fonts(language: str = "en") -> dict[str, Any]:
     css = {name: {"serif": css_family(s.serif, "serif"), "sans": css_family(s.sans, "sans-serif")}
            for name, s in STACKS.items()}
     return {"base": css[stack_name(language)], "latin": css["latin"],
-            "scripts": [(f"script-{name}", stack) for name, stack in css.items()]}
+            "scripts": [(_stack_class(name), stack) for name, stack in css.items()]}
 
 
 def configured_fonts() -> tuple[Font, ...]:

@@ -45,6 +45,7 @@ from hscourse.course.model import (
     Module,
     all_strings,
     instructor_only_texts,
+    located_strings,
     module_view,
 )
 from hscourse.errors import Diagnostic, format_path
@@ -124,19 +125,6 @@ class Secret:
     text: str
 
 
-def string_paths(data: Any, path: tuple[object, ...] = (),
-                 into: dict[str, tuple[object, ...]] | None = None
-                 ) -> dict[str, tuple[object, ...]]:
-    """Each string in data with the path of its first occurrence (depth first)."""
-    found = {} if into is None else into
-    if isinstance(data, dict | list):
-        for key, value in (data.items() if isinstance(data, dict) else enumerate(data)):
-            string_paths(value, path + (key,), found)
-    elif isinstance(data, str):
-        found.setdefault(data, path)
-    return found
-
-
 @dataclass(frozen=True)
 class Place:
     """Where a secret is written: module file, line, column, field and the item holding it."""
@@ -164,9 +152,17 @@ def _owner(data: Any, path: tuple[object, ...]) -> str:
     return f"{_KINDS[str(path[0])]} {name!r}" if name else ""
 
 
+def first_paths(data: Any) -> dict[str, tuple[object, ...]]:
+    """Each text in data with the path where it first stands."""
+    found: dict[str, tuple[object, ...]] = {}
+    for path, text in located_strings(data):
+        found.setdefault(text, path)
+    return found
+
+
 def _place(module: Module | None, secret: Secret, paths: dict[str, tuple[object, ...]]
            ) -> Place:
-    """Where a secret stands (for the message); paths: string_paths of the module's data."""
+    """Where a secret stands (for the message); paths: first_paths of the module's data."""
     if module is None:
         return Place("course.yaml", 0, 0, "secret", "")
     path = _locate_image(module.data, secret.text) or paths.get(secret.text) or ()
@@ -244,7 +240,7 @@ class Needles:
         self.images = instructor_images(course)
         secrets = {s for group in (*self.whole.values(), *self.grams.values()) for s in group}
         modules = secret_modules(course)
-        paths = {m: string_paths(module.data) for m, module in modules.items()}
+        paths = {m: first_paths(module.data) for m, module in modules.items()}
         self.places = {s: _place(modules.get(s.module), s, paths.get(s.module, {}))
                        for s in secrets | set(self.images.values())}
 

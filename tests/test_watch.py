@@ -118,8 +118,9 @@ def test_build_watch_rebuilds_on_save_and_stops_on_ctrl_c(tmp_path: Path) -> Non
         first = next_line_with(" outputs in ", 60)
         assert first is not None and "(3 rendered, 1 unchanged) in " in first, seen
         assert next_line_with("Watching for saves", 10), seen
+        time.sleep(0.5)  # the watcher starts a moment after it says so
         rebuilt = None
-        for n in range(10):  # the watcher starts a moment after it says so: save until seen
+        for n in range(10):  # should a save still come too early, save again until seen
             edit(root, "title: A tiny module" if n == 0 else f"title: Module {n - 1}",
                  f"title: Module {n}")
             rebuilt = next_line_with(" outputs in ", 3)

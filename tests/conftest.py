@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from hscourse.build import BuildResult, Options, build
+from hscourse.render.workers import import_renderer
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "tests" / "fixtures" / "course"
@@ -80,6 +81,14 @@ SLOW_FILES = {
     "test_sheets.py", "test_scan.py", "test_tagging.py", "test_verapdf.py", "test_exams.py",
     "test_forms.py", "test_analysis.py", "test_site.py",
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def renderer_imported() -> None:
+    """Import what rendering needs once in each process that runs tests: the workers of every
+    build a test runs are forked from it and share the import, instead of each paying about
+    a second to import WeasyPrint again."""
+    import_renderer()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -90,7 +90,7 @@ def _starts(log: Path) -> list[tuple[str, float]]:
 def without_weasyprint(monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers that only record when each job starts (patched in before they fork)."""
     monkeypatch.setattr(workers, "render_shipped", _record_start)
-    monkeypatch.setattr(workers, "_import_renderer", lambda: None)
+    monkeypatch.setattr(workers, "import_renderer", lambda: None)
 
 
 def test_rendering_starts_before_the_last_document_is_made(

@@ -93,7 +93,7 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _import_renderer() -> None:
+def import_renderer() -> None:
     """What rendering and the leak check import (about a second): each worker imports it at
     start, while the build is still loading the course. (Importing it once in the build and
     forking after was cheaper in CPU but a second slower for a small rebuild: the import then
@@ -111,7 +111,7 @@ def _warm() -> None:
     terminal sends it to every process of the command), tune the collector."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _import_renderer()
+    import_renderer()
     _spare_the_collector()
 
 
@@ -203,7 +203,7 @@ def _memory_limit(megabytes: int) -> Iterator[None]:
 
 def _bounded(job: Job, context: Context) -> Result:
     """Render and check one job within the context's time and memory limits."""
-    _import_renderer()  # outside the limits: a timer that cut an import short would break it
+    import_renderer()  # outside the limits: a timer that cut an import short would break it
     try:
         with time_limit(context.seconds), _memory_limit(context.memory_mb):
             return _check(job, _render_pdf(job, context), context)

@@ -48,6 +48,13 @@ class BuildResult:
     rendered: list[str] = field(default_factory=list)  # paths actually rendered this time
     warnings: list[Diagnostic] = field(default_factory=list)  # e.g. items an export skipped
 
+    def summary(self, seconds: float | None = None) -> str:
+        """What the build wrote, as `build` and its watch print it."""
+        made = len(self.rendered)
+        took = f" in {seconds:.2f} s" if seconds is not None else ""
+        return (f"{len(self.outputs)} outputs in {self.dist} ({made} rendered, "
+                f"{len(self.outputs) - made} unchanged){took}; see manifest.json")
+
 
 def prepare(root: Path, term: Path | None, options: Options) -> Course:
     """The resolved course, checked for everything a render would trip over."""

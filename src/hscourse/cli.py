@@ -162,16 +162,28 @@ def build(project: Path, term: Path | None, jobs: int | None, force: bool, seed:
     report_built(result, quiet)
 
 
-def report_built(result: Any, quiet: bool, seconds: float | None = None) -> None:
-    """A build's warnings, then what it wrote (and, when watching, how long it took)."""
+def report_built(result: Any, quiet: bool) -> None:
+    """A build's warnings, then what it wrote."""
     for warning in result.warnings:
         echo(f"warning: {warning}", err=True)
     if not quiet:
-        made = len(result.rendered)
-        took = f" in {seconds:.2f} s" if seconds is not None else ""
-        echo(f"{len(result.outputs)} outputs in {result.dist} "
-             f"({made} rendered, {len(result.outputs) - made} unchanged){took}; "
-             "see manifest.json")
+        echo(result.summary())
+
+
+def report_line(line: str, quiet: bool = False) -> None:
+    """A line of a watch or preview: warnings and errors to stderr, the rest (unless quiet)
+    to stdout."""
+    problem = line.startswith(("error", "warning"))
+    if problem or not quiet:
+        echo(line, err=problem)
+
+
+def stop_requested() -> threading.Event:
+    """Set by Ctrl+C or SIGTERM, even in the middle of a rebuild, which then finishes."""
+    stopping = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    return stopping
 
 
 def watch_builds(project: Path, term: Path | None, options: Any, quiet: bool) -> None:
@@ -181,22 +193,16 @@ def watch_builds(project: Path, term: Path | None, options: Any, quiet: bool) ->
     from hscourse.watch import Rebuilder
 
     rebuilder = Rebuilder(project, term, options, ProgressDisplay(quiet))
-    stopping = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    stopping = stop_requested()
 
     def rebuild() -> None:
-        rebuilt = rebuilder.rebuild()
-        if rebuilt.result is not None:
-            report_built(rebuilt.result, quiet, rebuilt.seconds)
-        for problem in rebuilt.problems:
-            echo(f"error: {problem}", err=True)
+        for line in rebuilder.rebuild().lines():
+            report_line(line, quiet)
 
     try:
         rebuild()
         rebuilder.options = replace(options, force=False)
-        if not quiet:
-            echo("Watching for saves; Ctrl+C stops.")
+        report_line("Watching for saves; Ctrl+C stops.", quiet)
         for _ in rebuilder.saves(stopping):
             rebuild()
     finally:
@@ -222,15 +228,13 @@ def serve(project: Path, term: Path | None, port: int, jobs: int | None) -> None
 
     try:
         preview = Preview(project, term_path(project, term), port, options=Options(jobs=jobs),
-                          report=lambda line: echo(line, err=line.startswith(("error", "warning"))))
+                          report=report_line)
     except OSError as exc:
         echo(f"error: cannot listen on 127.0.0.1:{port}: {exc.strerror}; choose another "
              "--port (0 picks a free one)", err=True)
         sys.exit(2)
     preview.start()
-    stopping = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())  # Ctrl+C, even mid-rebuild
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    stopping = stop_requested()
     echo(f"Serving {preview.url} (this computer only); Ctrl+C stops.")
     while not stopping.wait(0.2):
         pass

@@ -30,6 +30,13 @@ class Rebuilt:
     result: BuildResult | None = None
     problems: list[str] = field(default_factory=list)
 
+    def lines(self) -> list[str]:
+        """Its warnings, what it wrote and its errors, each line as the CLI prints it."""
+        if self.result is None:
+            return [f"error: {problem}" for problem in self.problems]
+        return ([f"warning: {warning}" for warning in self.result.warnings]
+                + [self.result.summary(self.seconds)])
+
 
 class Rebuilder:
     """Builds the course at root into dist again and again with the same warm workers."""

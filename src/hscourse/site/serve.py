@@ -55,14 +55,8 @@ class Preview:
     def rebuild(self) -> None:
         """Build once; remember the problems (or none) and bump the version pages poll."""
         rebuilt = self.rebuilder.rebuild()
-        if rebuilt.result is not None:
-            for warning in rebuilt.result.warnings:
-                self.report(f"warning: {warning}")
-            made = len(rebuilt.result.rendered)
-            self.report(f"built: {made} rendered, {len(rebuilt.result.outputs) - made} "
-                        f"unchanged ({rebuilt.seconds:.1f} s)")
-        for problem in rebuilt.problems:
-            self.report(f"error: {problem}")
+        for line in rebuilt.lines():
+            self.report(line)
         with self.lock:
             self.problems = rebuilt.problems
             self.version += 1

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
@@ -43,7 +43,7 @@ from hscourse.render.language import (
     latin_words_marked,
     template_gettext,
 )
-from hscourse.render.markdown import render_block, render_inline
+from hscourse.render.markdown import render_block, render_inline, render_run_in
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
@@ -104,19 +104,26 @@ def large_print_path(path: str) -> str:
 assert {e.audience for e in EDITIONS} <= set(AUDIENCES)
 
 
-def _module_relative(render: Callable[[str, str], Markup]) -> Callable[..., Markup]:
+Rendered = Union[Markup, tuple[Markup, Markup]]
+
+
+def _module_relative(render: Callable[[str, str], Rendered]) -> Callable[..., Rendered]:
     """A filter rendering Markdown with images relative to the current module's folder (or
     to `image_base` when the template is given one: the web edition's pages sit beside their
     images)."""
 
     @jinja2.pass_context
-    def markdown_filter(context: jinja2.runtime.Context, text: str) -> Markup:
+    def markdown_filter(context: jinja2.runtime.Context, text: str) -> Rendered:
         base = context.get("image_base")
         if base is None:
             module = context.get("module")
             base = f"modules/{module['id']}/" if module else ""
         html = render(text, base)
-        return latin_words_marked(html) if _language(context).is_han else html
+        if not _language(context).is_han:
+            return html
+        if isinstance(html, tuple):
+            return latin_words_marked(html[0]), latin_words_marked(html[1])
+        return latin_words_marked(html)
 
     return markdown_filter
 
@@ -145,6 +152,7 @@ def _environment(search_path: tuple[Path, ...], listing: object) -> jinja2.Envir
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]  # renders pass their own
     env.filters["md"] = _module_relative(render_block)
     env.filters["md_inline"] = _module_relative(render_inline)
+    env.filters["md_run_in"] = _module_relative(render_run_in)
     env.filters["letter"] = lambda i: LETTERS[i]
     env.filters["points"] = jinja2.pass_context(lambda ctx, p: _language(ctx).number(p))
     env.filters["type_label"] = type_label

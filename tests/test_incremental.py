@@ -4,11 +4,13 @@ on how many workers rendered them."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,12 +157,13 @@ def test_no_op_build_loads_nothing(two_modules: Path, monkeypatch: pytest.Monkey
         build(two_modules, options=Options(leak_check=False, large_print=True))
 
 
-def _processes_mentioning(text: str) -> list[int]:
+def _processes_marked(marker: str) -> list[int]:
+    """Processes whose environment holds marker: the build, the forkserver it started (whose
+    command line names no course) and every worker forked from either."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and text in (entry / "cmdline").read_bytes().decode(
-                    errors="replace"):
+            if entry.name.isdigit() and marker.encode() in (entry / "environ").read_bytes():
                 found.append(int(entry.name))
         except OSError:
             continue
@@ -169,13 +172,16 @@ def _processes_mentioning(text: str) -> list[int]:
 
 def test_killed_build_leaves_no_worker_processes(fresh_two_modules: Path) -> None:
     two_modules = fresh_two_modules
+    marker = f"HSCOURSE_TEST_RUN=killed-{uuid.uuid4().hex}"
     process = subprocess.Popen([sys.executable, "-m", "hscourse", "build", "--jobs", "2",
                                 "--project", str(two_modules)], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
+                               stderr=subprocess.DEVNULL, text=True,
+                               env={**os.environ, "HSCOURSE_TEST_RUN": marker.split("=")[1]})
     assert process.stdout is not None and process.stdout.readline().startswith("[")
+    assert len(_processes_marked(marker)) >= 4  # the build, the forkserver, two workers
     process.send_signal(signal.SIGKILL)
     process.wait()
     deadline = time.monotonic() + 10
-    while _processes_mentioning(str(two_modules)) and time.monotonic() < deadline:
+    while _processes_marked(marker) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _processes_mentioning(str(two_modules)) == []
+    assert _processes_marked(marker) == []

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
 import zipfile
 from io import BytesIO
 from pathlib import Path
@@ -31,6 +35,21 @@ def test_two_builds_are_byte_identical(example_build: BuildResult, tmp_path: Pat
     second = files(build(EXAMPLE, dist=tmp_path / "two").dist)
     assert "manifest.json" in first and any(name.endswith(".pdf") for name in first)
     assert first == second
+
+
+def test_the_command_line_builds_the_same_bytes(example_build: BuildResult,
+                                               tmp_path: Path) -> None:
+    """`hscourse build` in a fresh process starts its workers from the forkserver, warmed by
+    a document of its own (render/preload.py); a build in this process forks them from a
+    process that has rendered other documents. Neither may change a byte."""
+    course = shutil.copytree(EXAMPLE, tmp_path / "course")
+    done = subprocess.run([sys.executable, "-m", "hscourse", "build", "-q", "-j", "2", "-p",
+                           str(course)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    ours, theirs = files(course / "dist"), files(example_build.dist)
+    # The manifest's digest of the inputs covers the course's folder, which differs here
+    outputs = [json.loads(f.pop("manifest.json"))["outputs"] for f in (ours, theirs)]
+    assert outputs[0] == outputs[1] and ours == theirs
 
 
 def test_pdf_dates_come_from_the_course_date(tmp_path: Path) -> None:

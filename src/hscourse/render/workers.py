@@ -16,7 +16,9 @@ import multiprocessing
 import os
 import pickle
 import resource
+import select
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -81,16 +83,35 @@ def build_context(course: Course, term: Path | None, leak_check: bool) -> Contex
                    Needles(course) if leak_check else None)
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to end this worker when the build that started it dies (even by SIGKILL),
-    so a killed build leaves no orphaned workers; elsewhere this is a no-op."""
+def _die_with_build(build: int) -> None:
+    """End this worker when the build (process id build) ends, even by SIGKILL, so that a
+    killed build leaves no orphaned workers. A worker forked by the build asks Linux to
+    signal it when its parent dies; one forked by the forkserver watches the build through a
+    pidfd, because its parent, the forkserver, lives as long as any worker does. Elsewhere
+    this is a no-op."""
+    if os.getppid() == build:
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):
+            return
+        if os.getppid() != build:  # the build died before prctl took effect
+            os._exit(1)
+        return
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        handle = os.pidfd_open(build)
+    except ProcessLookupError:  # the build is gone already
+        os._exit(1)
     except (OSError, AttributeError):
         return
-    if os.getppid() == 1:  # the parent died before prctl took effect
-        os._exit(1)
+    threading.Thread(target=_exit_when_ended, args=(handle,), daemon=True,
+                     name="hscourse-watch-build").start()
+
+
+def _exit_when_ended(handle: int) -> None:
+    """Wait until the process behind a pidfd ends, then end this one."""
+    select.select([handle], [], [])
+    os._exit(1)
 
 
 def import_renderer() -> None:
@@ -106,10 +127,10 @@ def import_renderer() -> None:
     import hscourse.render.pdf  # noqa: F401
 
 
-def _warm() -> None:
-    """Worker start-up: tie the worker's life to the build's, leave Ctrl+C to the build (a
-    terminal sends it to every process of the command), tune the collector."""
-    _die_with_parent()
+def _warm(build: int) -> None:
+    """Worker start-up: tie the worker's life to the build's (process id build), leave Ctrl+C
+    to the build (a terminal sends it to every process of the command), tune the collector."""
+    _die_with_build(build)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import_renderer()
     _spare_the_collector()
@@ -242,17 +263,60 @@ def worker_count(requested: int | None) -> int:
     return max(1, requested or (int(from_env) if from_env.isdigit() else 0) or available)
 
 
+def _forks_warm() -> bool:
+    """Whether this process has the renderer imported already (a test session, a second
+    build in one process): then workers forked from it start warm."""
+    return "weasyprint" in sys.modules
+
+
 class Renderer:
-    """Renders jobs in a pool of worker processes, or in this process for one worker."""
+    """Renders jobs in a pool of worker processes, or in this process for one worker.
+
+    The workers start at once, so that they get ready while the build loads the course. A
+    process that has not imported the renderer (the command line's) starts them from
+    multiprocessing's forkserver, which imports and warms the renderer once (render/preload.py)
+    and forks every worker from that state: one import instead of one per worker. That start
+    waits for the forkserver, so it runs in a thread of its own; a process that has the
+    renderer forks its workers directly, at once, from its main thread (forking while
+    another thread runs could copy a lock that thread holds)."""
 
     def __init__(self, workers: int):
         self.workers = workers
         self.pool: ProcessPoolExecutor | None = None
-        if workers > 1:
-            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(
-                "fork"), initializer=_warm)
-            for _ in range(workers):  # start every worker now, so their imports overlap ours
+        self._starting: threading.Thread | None = None
+        self._failed: BaseException | None = None
+        if workers <= 1:
+            return
+        if _forks_warm():
+            self._start(multiprocessing.get_context("fork"))
+            return
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["hscourse.render.preload"])
+        self._starting = threading.Thread(target=self._start, args=(context,), daemon=True,
+                                          name="hscourse-start-workers")
+        self._starting.start()
+
+    def _start(self, context: multiprocessing.context.BaseContext) -> None:
+        try:
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context,
+                                            initializer=_warm, initargs=(os.getpid(),))
+            for _ in range(self.workers):  # start every worker now
                 self.pool.submit(int)
+        except BaseException as exc:  # noqa: BLE001 - raised again by _ready, in the build
+            self._failed = exc
+
+    def started(self) -> bool:
+        """Whether the workers have been started (without waiting for them)."""
+        return self._starting is None or not self._starting.is_alive()
+
+    def _ready(self) -> ProcessPoolExecutor | None:
+        """The pool, once its workers have been started."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+        if self._failed is not None:
+            raise self._failed
+        return self.pool
 
     def __enter__(self) -> Renderer:
         return self
@@ -262,6 +326,9 @@ class Renderer:
 
     def close(self) -> None:
         """Stop the workers (jobs not yet started are dropped)."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
 
@@ -269,9 +336,9 @@ class Renderer:
                progress: Callable[[int, int, str], None] | None = None) -> dict[str, Result]:
         """Every job's result by output path. jobs may be a generator: each job is sent to a
         worker as soon as it is made, so rendering starts with the first document's HTML."""
-        if self.pool is None:
+        if self.workers <= 1:
             return self._render_here(list(jobs), context, progress)
-        return _Feed(self.pool, self.workers, pickle.dumps(context)).run(jobs, progress)
+        return _Feed(self, pickle.dumps(context)).run(jobs, progress)
 
     @staticmethod
     def _render_here(jobs: list[Job], context: Context,
@@ -294,8 +361,8 @@ class _Feed:
     of the jobs made so far the longest first (HTML length stands in for rendering time), so
     that no worker is left with one long guide at the end while the others wait."""
 
-    def __init__(self, pool: ProcessPoolExecutor, workers: int, shipped: bytes):
-        self.pool, self.limit, self.shipped = pool, 2 * workers, shipped
+    def __init__(self, renderer: Renderer, shipped: bytes):
+        self.renderer, self.limit, self.shipped = renderer, 2 * renderer.workers, shipped
         self.pending: list[Job] = []
         self.running: dict[Future[tuple[str, Result]], str] = {}
         self.results: dict[str, Result] = {}
@@ -303,10 +370,12 @@ class _Feed:
 
     def run(self, jobs: Iterable[Job], progress: Callable[[int, int, str], None] | None
             ) -> dict[str, Result]:
-        for job in jobs:
+        for job in jobs:  # made while the workers start: sent once they have
             self.pending.append(job)
-            self._collect([f for f in self.running if f.done()])
-            self._top_up()
+            if self.renderer.started():
+                self._collect([f for f in self.running if f.done()])
+                self._top_up()
+        self._top_up()
         total = len(self.results) + len(self.running) + len(self.pending)
         reported = 0
         while True:
@@ -326,7 +395,9 @@ class _Feed:
             self.finished.append(path)
 
     def _top_up(self) -> None:
+        pool = self.renderer._ready()  # noqa: SLF001 - the feed is the renderer's helper
+        assert pool is not None
         while self.pending and len(self.running) < self.limit:
             job = max(self.pending, key=lambda j: len(j.html))
             self.pending.remove(job)
-            self.running[self.pool.submit(render_shipped, job, self.shipped)] = job.path
+            self.running[pool.submit(render_shipped, job, self.shipped)] = job.path

@@ -284,9 +284,8 @@ def write_pdf(html: str, root: Path, *, variant: str | None = "pdf/ua-1",
             stamp = datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             document.metadata.created = document.metadata.modified = stamp
         with tagging.hooked() as tags:
-            pdf = document.write_pdf(pdf_variant=variant)
-        if variant and "ua" in variant:
-            pdf = tagging.finish(pdf, tags)
+            finish = tagging.finisher(tags) if variant and "ua" in variant else None
+            pdf = document.write_pdf(pdf_variant=variant, finisher=finish, pdf_identifier=True)
     problems = [f"refused to read {r}" for r in dict.fromkeys(log.refused)]
     problems += refused_links + [e for e in dict.fromkeys(log.errors) if "refused " not in e]
     if problems:

@@ -295,17 +295,13 @@ def _name_radio_groups(pdf: Any) -> None:
             group["TU"] = pydyf.String(shared)
 
 
-def finisher(state: Tagging) -> Callable[[Any, Any], None]:
-    """What WeasyPrint calls with its PDF objects before writing them: the hook's artifacts
-    marked in the page content, the radio groups named."""
-
-    def finish(document: Any, pdf: Any) -> None:
-        if state.artifacts:
-            for index, streams in enumerate(_page_streams(pdf)):
-                hidden = state.artifacts.get(index)
-                for stream in streams if hidden else ():
-                    _mark_artifacts(stream, hidden)
-        if "AcroForm" in pdf.catalog:
-            _name_radio_groups(pdf)
-
-    return finish
+def finish(pdf: Any, state: Tagging) -> None:
+    """Complete WeasyPrint's PDF objects before they are written (`write_pdf`'s finisher):
+    the hook's artifacts marked in the page content, the radio groups named."""
+    if state.artifacts:
+        for index, streams in enumerate(_page_streams(pdf)):
+            hidden = state.artifacts.get(index)
+            for stream in streams if hidden else ():
+                _mark_artifacts(stream, hidden)
+    if "AcroForm" in pdf.catalog:
+        _name_radio_groups(pdf)

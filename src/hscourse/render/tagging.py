@@ -1,20 +1,24 @@
 """The tag tree WeasyPrint 70 writes, corrected: what it gets wrong is listed in issue 20.
 
 WeasyPrint builds the structure tree page by page from its layout boxes and then forgets which
-HTML element each structure element came from, so two things happen here:
+HTML element each structure element came from. Every correction is made on WeasyPrint's own
+PDF objects (pydyf dictionaries, and page content streams that are still lists of operations)
+before they are written: nothing is parsed back and the file is written once.
 
 1. While WeasyPrint builds the tree (`hooked`, wrapping its `_build_box_tree` for the one
    render), each structure element is completed from its HTML element: `lang` -> /Lang, a
    header cell's `scope` -> /Scope, a list's list-style-type -> /ListNumbering, a link's text
-   -> the link annotation's /Contents (instead of its anchor id). An element continued on the
-   next page is joined to its start (WeasyPrint starts a new Part, Sect, list, paragraph... on
-   every page), a table's header row repeated on the next page is left out, and the content of
-   `aria-hidden="true"` elements, decorative images (alt "decorative") and the page margins
-   (running heads, "Page X of Y") is left out of the tree and noted.
-2. After rendering (`finish`, with pikepdf), what was noted becomes artifacts in the page
-   content (the margins as pagination artifacts, headers and footers), figure bounding boxes
-   are moved from CSS pixels (top-left origin) into PDF user space, and a form's radio groups
-   are named by what their buttons' names share.
+   -> the link annotation's /Contents (instead of its anchor id), a figure's /BBox from CSS
+   pixels (top-left origin) into PDF points. An element continued on the next page is joined
+   to its start (WeasyPrint starts a new Part, Sect, list, paragraph... on every page); a
+   table's header row repeated on the next page is left out, and the continuation's cells
+   then name the first header row's cells. The content of `aria-hidden="true"` elements,
+   decorative images (alt "decorative") and the page margins (running heads, "Page X of Y")
+   is left out of the tree and noted.
+2. Just before writing (`finish`, which render/pdf.py hands to WeasyPrint's `write_pdf` as
+   its finisher), what was noted becomes artifacts in the page content (the margins as
+   pagination artifacts, Header and Footer), also inside the groups a page draws content into
+   (opacity), and a form's radio groups are named by what their buttons' names share.
 
 The hook is installed only around one render, in the process that renders (render/pdf.py).
 """

@@ -228,3 +228,60 @@ def test_reading_addresses_are_links_named_by_their_text(handout: pikepdf.Pdf) -
     assert all(str(a.Contents) == str(a.A.URI) for a in annotations if str(a.A.URI) in urls)
     links = of_type(handout, "/Link")
     assert len(links) >= len(urls)
+
+
+def marks_everywhere(pdf: pikepdf.Pdf) -> tuple[Counter[tuple[int, int]], int]:
+    """The MCIDs marked in each page's content and in the form XObjects it draws (WeasyPrint
+    draws content with opacity into a group of its own), and how many plain artifacts."""
+    mcids: Counter[tuple[int, int]] = Counter()
+    plain = 0
+    for index, page in enumerate(pdf.pages):
+        streams = [page] + [x for x in page.Resources.get("/XObject", {}).values()
+                            if x.get("/Subtype") == "/Form"]
+        for stream in streams:
+            for operands, operator in pikepdf.parse_content_stream(stream):
+                if str(operator) == "BMC" and operands[0] == "/Artifact":
+                    plain += 1
+                elif str(operator) == "BDC" and "/MCID" in operands[1]:
+                    mcids[(index, int(operands[1].MCID))] += 1
+    return mcids, plain
+
+
+@pytest.mark.parametrize("style", ["", "opacity: 0.5"])
+def test_aria_hidden_content_is_an_artifact(style: str) -> None:
+    """Also when it is drawn in a group of its own (opacity): its marked content is there,
+    not in the page's content stream."""
+    shown = render(f'<p>Read this.</p><div style="{style}"><p>Also this.</p></div>')
+    hidden = render(f'<p>Read this.</p><div style="{style}" aria-hidden="true">'
+                    f"<p>Also this.</p></div>")
+    (shown_mcids, shown_plain), (hidden_mcids, hidden_plain) = map(
+        marks_everywhere, (shown, hidden))
+    assert set(shown_mcids) == set(tree_mcids(shown))
+    assert set(hidden_mcids) == set(tree_mcids(hidden))
+    assert len(hidden_mcids) == len(shown_mcids) - 1
+    assert hidden_plain == shown_plain + 1
+    assert [str(e.S) for e, _ in elements(hidden)].count("/P") == 1
+
+
+def test_radio_groups_are_named_by_what_their_buttons_share() -> None:
+    pdf = render("<form><p>" + "".join(
+        f'<input type="radio" name="q3" value="{v}" title="Question 3: {v}">' for v in "ABC")
+        + '</p><p><input type="radio" name="q4" value="A" title="Question 4: A"></p></form>')
+    groups = [f for f in pdf.Root.AcroForm.Fields if "/Kids" in f]
+    assert {str(g.T): str(g.TU) for g in groups} == {"q3": "Question 3", "q4": "Question 4: A"}
+    buttons = [str(k.TU) for g in groups if g.T == "q3" for k in g.Kids]
+    assert buttons == ["Question 3: A", "Question 3: B", "Question 3: C"]
+
+
+def test_the_same_document_gives_the_same_bytes_and_file_identifier() -> None:
+    """The corrections leave no trace of the run (object numbers, dictionary order), and the
+    file /ID is a hash of the content: the same for the same document, another for another."""
+    body = ("<main><h1>Title</h1><p>Text.</p><table><thead><tr><th>A</th></tr></thead>"
+            "<tbody><tr><td>1</td></tr></tbody></table></main>")
+    html = (f'<!DOCTYPE html><html lang="en"><head><title>t</title><style>{CSS}</style>'
+            f"</head><body>{body}</body></html>")
+    first, second = write_pdf(html, REPO), write_pdf(html, REPO)
+    other = write_pdf(html.replace("Text.", "Other text."), REPO)
+    assert first == second
+    ids = [pikepdf.open(io.BytesIO(data)).trailer.ID for data in (first, other)]
+    assert all(len(i) == 2 for i in ids) and ids[0] != ids[1]

@@ -20,7 +20,8 @@ import mimetypes
 import os
 import re
 import threading
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date as Date
@@ -256,6 +257,33 @@ def split_stylesheet(html: str) -> tuple[str, list[Any]]:
     return html[:match.start()] + html[match.end():], [_parsed_stylesheet(match.group(1))]
 
 
+def compress_once(pdf: Any) -> None:
+    """Compress each of a pydyf PDF's streams now, once. pydyf compresses a stream every time
+    it serializes it, and the file identifier (an MD5 of every object, which makes the same
+    input give the same /ID) serializes every object a second time: that doubled the cost of
+    writing the file. The bytes are the same as pydyf's (zlib level 9, operations joined by
+    newlines)."""
+    import pydyf
+
+    for item in pdf.objects:
+        if isinstance(item, pydyf.Stream) and item.compress:
+            body = b"\n".join(pydyf._to_bytes(part) for part in item.stream)
+            item.stream = [zlib.compress(body, 9)]
+            item.extra = {**item.extra, "Filter": "/FlateDecode"}
+            item.compress = False
+
+
+def _finisher(tags: tagging.Tagging, tagged: bool) -> Callable[[Any, Any], None]:
+    """What WeasyPrint calls with its PDF objects just before writing them."""
+
+    def finish(document: Any, pdf: Any) -> None:
+        if tagged:
+            tagging.finish(pdf, tags)
+        compress_once(pdf)
+
+    return finish
+
+
 def write_pdf(html: str, root: Path, *, variant: str | None = "pdf/ua-1",
               date: str | None = None, folders: tuple[str, ...] = (),
               allow_links: bool = False) -> bytes:
@@ -284,9 +312,8 @@ def write_pdf(html: str, root: Path, *, variant: str | None = "pdf/ua-1",
             stamp = datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             document.metadata.created = document.metadata.modified = stamp
         with tagging.hooked() as tags:
-            pdf = document.write_pdf(pdf_variant=variant)
-        if variant and "ua" in variant:
-            pdf = tagging.finish(pdf, tags)
+            pdf = document.write_pdf(pdf_variant=variant, pdf_identifier=True,
+                                     finisher=_finisher(tags, bool(variant and "ua" in variant)))
     problems = [f"refused to read {r}" for r in dict.fromkeys(log.refused)]
     problems += refused_links + [e for e in dict.fromkeys(log.errors) if "refused " not in e]
     if problems:

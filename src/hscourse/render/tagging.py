@@ -1,27 +1,30 @@
 """The tag tree WeasyPrint 70 writes, corrected: what it gets wrong is listed in issue 20.
 
 WeasyPrint builds the structure tree page by page from its layout boxes and then forgets which
-HTML element each structure element came from, so two things happen here:
+HTML element each structure element came from. Every correction is made on WeasyPrint's own
+PDF objects (pydyf dictionaries, and page content streams that are still lists of operations)
+before they are written: nothing is parsed back and the file is written once.
 
 1. While WeasyPrint builds the tree (`hooked`, wrapping its `_build_box_tree` for the one
    render), each structure element is completed from its HTML element: `lang` -> /Lang, a
    header cell's `scope` -> /Scope, a list's list-style-type -> /ListNumbering, a link's text
-   -> the link annotation's /Contents (instead of its anchor id). An element continued on the
-   next page is joined to its start (WeasyPrint starts a new Part, Sect, list, paragraph... on
-   every page), a table's header row repeated on the next page is left out, and the content of
-   `aria-hidden="true"` elements, decorative images (alt "decorative") and the page margins
-   (running heads, "Page X of Y") is left out of the tree and noted.
-2. After rendering (`finish`, with pikepdf), what was noted becomes artifacts in the page
-   content (the margins as pagination artifacts, headers and footers), figure bounding boxes
-   are moved from CSS pixels (top-left origin) into PDF user space, and a form's radio groups
-   are named by what their buttons' names share.
+   -> the link annotation's /Contents (instead of its anchor id), a figure's /BBox from CSS
+   pixels (top-left origin) into PDF points. An element continued on the next page is joined
+   to its start (WeasyPrint starts a new Part, Sect, list, paragraph... on every page); a
+   table's header row repeated on the next page is left out, and the continuation's cells
+   then name the first header row's cells. The content of `aria-hidden="true"` elements,
+   decorative images (alt "decorative") and the page margins (running heads, "Page X of Y")
+   is left out of the tree and noted.
+2. Just before writing (`finish`, which render/pdf.py hands to WeasyPrint's `write_pdf` as
+   its finisher), what was noted becomes artifacts in the page content (the margins as
+   pagination artifacts, Header and Footer), also inside the groups a page draws content into
+   (opacity), and a form's radio groups are named by what their buttons' names share.
 
 The hook is installed only around one render, in the process that renders (render/pdf.py).
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -58,7 +61,6 @@ class Tagging:
     done: set[int] = field(default_factory=set)  # elements completed (by id)
     boxes: list[Any] = field(default_factory=list)  # the boxes being built, innermost last
     keys: dict[int, Key | None] = field(default_factory=dict)  # element id -> its key
-    tables: dict[str, str] = field(default_factory=dict)  # header id prefix of a continuation
     hiding: bool = False  # building the boxes of one left out of the tree
 
     def key_of(self, parent: Any) -> Key | None:
@@ -97,7 +99,24 @@ def _hidden(box: Any, state: Tagging, page: int) -> bool:
     return False
 
 
-def _annotate(element: Any, box: Any) -> None:
+def _object(pdf: Any, reference: bytes) -> Any:
+    return pdf.objects[int(reference.split()[0])]
+
+
+def _place_figure(pdf: Any, element: Any) -> None:
+    """/BBox from CSS pixels, top-left origin, to PDF points, bottom-left origin."""
+    import pydyf
+
+    layout = element.get("A")
+    if layout is None or "BBox" not in layout:
+        return
+    height = float(_object(pdf, element["Pg"])["MediaBox"][3])
+    x1, y1, x2, y2 = (float(v) for v in layout["BBox"])
+    layout["BBox"] = pydyf.Array([round(x1 * PX, 2), round(height - y2 * PX, 2),
+                                  round(x2 * PX, 2), round(height - y1 * PX, 2)])
+
+
+def _annotate(pdf: Any, element: Any, box: Any) -> None:
     """Complete a structure element from its HTML element."""
     import pydyf
 
@@ -114,14 +133,41 @@ def _annotate(element: Any, box: Any) -> None:
         numbering = LIST_NUMBERING.get(str(box.style["list_style_type"]))
         if numbering:
             element["A"] = pydyf.Dictionary({"O": "/List", "ListNumbering": f"/{numbering}"})
+    elif tag == "/Figure":
+        _place_figure(pdf, element)
     elif tag == "/Link" and box.link_annotation is not None and box.element_tag == "a":
         name = _text(html)
         if name:
             box.link_annotation["Contents"] = pydyf.String(name)
 
 
-def _object(pdf: Any, reference: bytes) -> Any:
-    return pdf.objects[int(reference.split()[0])]
+def _descendants(pdf: Any, element: Any) -> Iterator[Any]:
+    """The structure elements (and object references) below an element."""
+    stack = [element]
+    while stack:
+        node = stack.pop()
+        for kid in node.get("K", ()):
+            if isinstance(kid, bytes):
+                stack.append(_object(pdf, kid))
+                yield stack[-1]
+
+
+def _rejoin_headers(pdf: Any, table: Any, continued: Any) -> None:
+    """A table's continuation joined to it: the continuation's cells name the header cells of
+    the header row repeated on its page, which is left out of the tree; they now name the
+    table's first header row (WeasyPrint numbers a header cell `<table>-<row>-<column>`). The
+    cells are looked for in the whole table, where joining rows groups moved them."""
+    import pydyf
+
+    cells = [e for e in _descendants(pdf, table) if e.get("S") in ("/TH", "/TD")]
+    ids = {c["ID"].string for c in cells if "ID" in c}
+    old, new = f"{continued.number}-", f"{table.number}-"
+    for cell in cells:
+        headers = cell.get("A", {}).get("Headers")
+        if headers and any(h.string.startswith(old) for h in headers):
+            cell["A"]["Headers"] = pydyf.Array(
+                pydyf.String(new + h.string[len(old):])
+                if h.string not in ids and h.string.startswith(old) else h for h in headers)
 
 
 def _merge(state: Tagging, pdf: Any, element: Any, box: Any, parent: Any, page: int) -> bool:
@@ -138,8 +184,8 @@ def _merge(state: Tagging, pdf: Any, element: Any, box: Any, parent: Any, page: 
     for kid in element["K"]:
         _object(pdf, kid)["P"] = seen.element.reference
     seen.element["K"].extend(element["K"])
-    if element["S"] == "/Table":  # its cells may name its left-out repeated header cells
-        state.tables[f"{element.number}-"] = f"{seen.element.number}-"
+    if element["S"] == "/Table":
+        _rejoin_headers(pdf, seen.element, element)
     seen.page = page
     return True
 
@@ -173,7 +219,7 @@ def _wrap(original: Callable[..., Iterator[Any]], state: Tagging) -> Callable[..
                     yield element
                     continue
                 state.done.add(id(element))
-                _annotate(element, real)
+                _annotate(pdf, element, real)
                 if not _merge(state, pdf, element, real, parent, page):
                     yield element
         state.boxes.pop()
@@ -195,77 +241,47 @@ def hooked() -> Iterator[Tagging]:
         tags._build_box_tree = original
 
 
-def _artifact_operands(kind: str) -> tuple[list[Any], Any]:
-    import pikepdf
+def _artifact(kind: str) -> list[Any]:
+    """The operands and operator that open an artifact, a pagination one when kind is
+    Header or Footer."""
+    import pydyf
 
     if not kind:
-        return [pikepdf.Name.Artifact], pikepdf.Operator("BMC")
-    props = pikepdf.Dictionary(Type=pikepdf.Name.Pagination, Subtype=pikepdf.Name("/" + kind))
-    return [pikepdf.Name.Artifact, props], pikepdf.Operator("BDC")
+        return ["/Artifact", b"BMC"]
+    return ["/Artifact", pydyf.Dictionary({"Type": "/Pagination", "Subtype": f"/{kind}"}),
+            b"BDC"]
 
 
-def _mark_artifacts(pdf: Any, page: Any, hidden: dict[int, str]) -> None:
-    import pikepdf
+def _mark_artifacts(stream: Any, hidden: dict[int, str]) -> None:
+    """Turn the marked content of the hidden MCIDs into artifacts, in a page stream's list of
+    operations (pydyf keeps `/Tag <</MCID n>> BDC` as three entries)."""
+    import pydyf
 
-    out: list[Any] = []
-    for instruction in pikepdf.parse_content_stream(page):
-        operands = getattr(instruction, "operands", [])
-        if (str(getattr(instruction, "operator", "")) == "BDC" and len(operands) == 2
-                and isinstance(operands[1], pikepdf.Dictionary)
-                and int(operands[1].get("/MCID", -1)) in hidden):
-            instruction = pikepdf.ContentStreamInstruction(
-                *_artifact_operands(hidden[int(operands[1].MCID)]))
-        out.append(instruction)
-    page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(out))
-
-
-def _elements(pdf: Any) -> Iterator[Any]:
-    """Every dictionary in the structure tree (elements, marked-content and object refs)."""
-    import pikepdf
-
-    stack = [pdf.Root.StructTreeRoot]
-    while stack:
-        node = stack.pop()
-        yield node
-        kids = node.get("/K")
-        if isinstance(kids, pikepdf.Array):
-            stack.extend(k for k in kids if isinstance(k, pikepdf.Dictionary))
-        elif isinstance(kids, pikepdf.Dictionary):
-            stack.append(kids)
+    ops, out, done, at = stream.stream, [], 0, -1
+    while True:
+        try:
+            at = ops.index(b"BDC", at + 1)
+        except ValueError:
+            break
+        props = ops[at - 1]
+        if isinstance(props, pydyf.Dictionary) and props.get("MCID") in hidden:
+            out += ops[done:at - 2]
+            out += _artifact(hidden[props["MCID"]])
+            done = at + 1
+    if done:
+        stream.stream = out + ops[done:]
 
 
-def _fix_figure_boxes(pdf: Any) -> None:
-    """/BBox from CSS pixels, top-left origin, to PDF points, bottom-left origin."""
-    import pikepdf
-
-    for node in _elements(pdf):
-        layout = node.get("/A")
-        if node.get("/S") == "/Figure" and isinstance(layout, pikepdf.Dictionary) \
-                and "/BBox" in layout and "/Pg" in node:
-            height = float(node.Pg.MediaBox[3])
-            x1, y1, x2, y2 = (float(v) for v in layout.BBox)
-            layout.BBox = pikepdf.Array([round(x1 * PX, 2), round(height - y2 * PX, 2),
-                                         round(x2 * PX, 2), round(height - y1 * PX, 2)])
-
-
-def _rejoin_headers(pdf: Any, tables: dict[str, str]) -> None:
-    """A cell on a table's continuation names the header cells of the first part, where
-    it named the repeated header row that was left out of the tree."""
-    import pikepdf
-
-    cells = [e for e in _elements(pdf) if e.get("/S") in ("/TH", "/TD")]
-    ids = {str(c.ID) for c in cells if "/ID" in c}
-    for cell in cells:
-        headers = cell.get("/A", {}).get("/Headers")
-        if headers is None:
-            continue
-        fixed = []
-        for header in map(str, headers):
-            prefix = header.split("-", 1)[0] + "-"
-            if header not in ids and prefix in tables:
-                header = tables[prefix] + header[len(prefix):]
-            fixed.append(pikepdf.String(header))
-        cell.A.Headers = pikepdf.Array(fixed)
+def _page_streams(pdf: Any) -> list[list[Any]]:
+    """Each page's content streams: its own and the groups drawn into it (for opacity), which
+    share its marked-content numbering (WeasyPrint's `_tags`, one per page)."""
+    pages = [_object(pdf, _object(pdf, ref)["Contents"]) for ref in pdf.page_references]
+    drawn: dict[int, list[Any]] = {}
+    for item in pdf.objects:
+        tags = getattr(item, "_tags", None)
+        if tags is not None:
+            drawn.setdefault(id(tags), []).append(item)
+    return [[page] if page._tags is None else drawn[id(page._tags)] for page in pages]
 
 
 def _name_radio_groups(pdf: Any) -> None:
@@ -273,29 +289,23 @@ def _name_radio_groups(pdf: Any) -> None:
     3: A", "Question 3: B"); WeasyPrint names it after its first button."""
     import os.path
 
-    import pikepdf
+    import pydyf
 
-    for group in pdf.Root.AcroForm.get("/Fields", []):
-        names = [str(k.get("/TU", "")) for k in group.get("/Kids", [])]
+    for reference in pdf.catalog["AcroForm"].get("Fields", []):
+        group = _object(pdf, reference)
+        names = [str(_object(pdf, kid)["TU"].string) for kid in group.get("Kids", [])]
         shared = os.path.commonprefix(names).rstrip(" :,") if len(names) > 1 else ""
         if shared:
-            group.TU = pikepdf.String(shared)
+            group["TU"] = pydyf.String(shared)
 
 
-def finish(data: bytes, state: Tagging) -> bytes:
-    """The rendered PDF with the hook's artifacts marked and figure boxes in PDF space."""
-    import pikepdf
-
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        for index, page in enumerate(pdf.pages):
-            if state.artifacts.get(index):
-                _mark_artifacts(pdf, page, state.artifacts[index])
-        _fix_figure_boxes(pdf)
-        if state.tables:
-            _rejoin_headers(pdf, state.tables)
-        if "/AcroForm" in pdf.Root:
-            _name_radio_groups(pdf)
-        out = io.BytesIO()
-        pdf.save(out, deterministic_id=True, compress_streams=True,
-                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    return out.getvalue()
+def finish(pdf: Any, state: Tagging) -> None:
+    """Complete WeasyPrint's PDF objects before they are written (`write_pdf`'s finisher):
+    the hook's artifacts marked in the page content, the radio groups named."""
+    if state.artifacts:
+        for index, streams in enumerate(_page_streams(pdf)):
+            hidden = state.artifacts.get(index)
+            for stream in streams if hidden else ():
+                _mark_artifacts(stream, hidden)
+    if "AcroForm" in pdf.catalog:
+        _name_radio_groups(pdf)

@@ -206,7 +206,8 @@ from pathlib import Path
 start = time.perf_counter()
 from hscourse.course.resolve import load_resolved
 from hscourse.render.documents import iter_documents
-from hscourse.render.workers import Job, Renderer, build_context
+from hscourse.render.workers import Job, Renderer, build_context, start_workers_from_a_server
+start_workers_from_a_server()  # as the command line does
 with Renderer(2) as renderer:
     course = load_resolved(Path(sys.argv[1]))
     context = build_context(course, None, True)
@@ -253,8 +254,10 @@ def edit_prompt(course_root: Path, n: int) -> None:
 def edits(course_root: Path, repeat: int) -> tuple[float, float]:
     """Median seconds to rebuild after a one-module edit: warm (--watch), and cold."""
     from hscourse.options import Options
+    from hscourse.render.workers import start_workers_from_a_server
     from hscourse.watch import Rebuilder
 
+    start_workers_from_a_server()  # as `hscourse build --watch` does
     warm = []
     rebuilder = Rebuilder(course_root, options=Options(jobs=2))
     try:

@@ -499,6 +499,9 @@ def import_(source: Path, output: Path, split: bool) -> None:
 
 def run() -> None:
     """The console entry point: `main`, with any unexpected failure reported in one line."""
+    from hscourse.render.workers import start_workers_from_a_server
+
+    start_workers_from_a_server()  # `python -m hscourse` and the console script are guarded
     try:
         main(standalone_mode=True)
     except Exception as exc:  # a bug: say so plainly instead of a traceback

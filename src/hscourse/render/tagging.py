@@ -305,7 +305,8 @@ def finish(pdf: Any, state: Tagging) -> None:
     if state.artifacts:
         for index, streams in enumerate(_page_streams(pdf)):
             hidden = state.artifacts.get(index)
-            for stream in streams if hidden else ():
-                _mark_artifacts(stream, hidden)
+            if hidden:
+                for stream in streams:
+                    _mark_artifacts(stream, hidden)
     if "AcroForm" in pdf.catalog:
         _name_radio_groups(pdf)

@@ -10,7 +10,6 @@ the problems found; the same documents give the same bytes in one process or sev
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import multiprocessing
 import os
@@ -91,7 +90,7 @@ def _die_with_build(build: int) -> None:
     this is a no-op."""
     if os.getppid() == build:
         try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc = ctypes.CDLL(None, use_errno=True)  # this process's own symbols: libc's
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
         except (OSError, AttributeError):
             return
@@ -263,22 +262,36 @@ def worker_count(requested: int | None) -> int:
     return max(1, requested or (int(from_env) if from_env.isdigit() else 0) or available)
 
 
+_SERVED = {"enabled": False}
+
+
+def start_workers_from_a_server(enabled: bool = True) -> None:
+    """Start render workers from multiprocessing's forkserver, warmed once (see Renderer).
+
+    The command line turns this on. A program that uses the library leaves it off unless its
+    main module may be imported again: a worker started that way imports the program's main
+    script (as multiprocessing's spawn does), so a script without an
+    `if __name__ == "__main__":` guard would run again in every worker."""
+    _SERVED["enabled"] = enabled
+
+
 def _forks_warm() -> bool:
-    """Whether this process has the renderer imported already (a test session, a second
-    build in one process): then workers forked from it start warm."""
-    return "weasyprint" in sys.modules
+    """Whether workers are forked from this process: when it has the renderer imported
+    already (a test session, a second build in one process), they start warm; and always,
+    unless start_workers_from_a_server was called."""
+    return not _SERVED["enabled"] or "weasyprint" in sys.modules
 
 
 class Renderer:
     """Renders jobs in a pool of worker processes, or in this process for one worker.
 
-    The workers start at once, so that they get ready while the build loads the course. A
-    process that has not imported the renderer (the command line's) starts them from
-    multiprocessing's forkserver, which imports and warms the renderer once (render/preload.py)
-    and forks every worker from that state: one import instead of one per worker. That start
-    waits for the forkserver, so it runs in a thread of its own; a process that has the
-    renderer forks its workers directly, at once, from its main thread (forking while
-    another thread runs could copy a lock that thread holds)."""
+    The workers start at once, so that they get ready while the build loads the course. The
+    command line's process, which has not imported the renderer, starts them from
+    multiprocessing's forkserver (start_workers_from_a_server), which imports and warms the
+    renderer once (render/preload.py) and forks every worker from that state: one import
+    instead of one per worker. That start waits for the forkserver, so it runs in a thread of
+    its own. Otherwise the workers are forked from this process, at once, from its main
+    thread (forking while another thread runs could copy a lock that thread holds)."""
 
     def __init__(self, workers: int):
         self.workers = workers

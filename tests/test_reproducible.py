@@ -39,9 +39,9 @@ def test_two_builds_are_byte_identical(example_build: BuildResult, tmp_path: Pat
 
 def test_the_command_line_builds_the_same_bytes(example_build: BuildResult,
                                                tmp_path: Path) -> None:
-    """`hscourse build` in a fresh process starts its workers from the forkserver, warmed by
-    a document of its own (render/preload.py); a build in this process forks them from a
-    process that has rendered other documents. Neither may change a byte."""
+    """`hscourse build` in a fresh process starts its workers from the forkserver (with the
+    renderer imported, render/preload.py); a build in this process forks them from a process
+    that has rendered other documents. Neither may change a byte."""
     course = shutil.copytree(EXAMPLE, tmp_path / "course")
     done = subprocess.run([sys.executable, "-m", "hscourse", "build", "-q", "-j", "2", "-p",
                            str(course)], capture_output=True, text=True, check=False)

@@ -114,3 +114,27 @@ def test_of_the_documents_waiting_the_longest_goes_first(
         renderer.render(_jobs(log, lengths, 0), Context(tmp_path, None, None, False))
     order = [path for path, _ in sorted(_starts(log), key=lambda s: s[1])]
     assert order[4:] == ["doc5-50", "doc7-40", "doc6-30", "doc4-10"]
+
+
+def test_compiled_templates_are_cached_and_a_changed_one_is_compiled_anew(
+        tmp_path: Path) -> None:
+    """Jinja's bytecode cache (render/html.py) keeps compiled templates between processes; it
+    must never serve an old compilation of a template whose text changed, even when the file
+    keeps its size and the listing looks the same."""
+    import os
+
+    from hscourse.render import html
+    from hscourse.render.html import environment
+
+    cache = html._bytecode_cache()  # noqa: SLF001
+    assert cache is not None
+    template = tmp_path / "t.html.j2"
+    template.write_text("first {{ 1 + 1 }}", encoding="utf-8")
+    stamp = template.stat().st_mtime_ns
+    assert environment((tmp_path,)).get_template("t.html.j2").render() == "first 2"
+    cached = list(Path(cache.directory).glob("hscourse-*.cache"))
+    assert cached and all(p.stat().st_mode & 0o077 == 0 for p in cached)
+    template.write_text("other {{ 2 + 2 }}", encoding="utf-8")
+    os.utime(template, ns=(stamp, stamp))  # the same size and time: only the text differs
+    html._environment.cache_clear()  # noqa: SLF001 - as in a new process: no environment kept
+    assert environment((tmp_path,)).get_template("t.html.j2").render() == "other 4"

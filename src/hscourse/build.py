@@ -182,31 +182,40 @@ def build(root: Path, dist: Path | None = None, progress: Progress | None = None
 
 def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
            options: Options, inputs: str, renderer: Renderer | None) -> BuildResult:
+    """Start the render workers first, before this build imports what it needs (a third of a
+    second), so that they get ready sooner."""
+    from hscourse.render.workers import Renderer, worker_count
+
+    with nullcontext(renderer) if renderer else Renderer(worker_count(options.jobs)) as renderer:
+        return _build_with(root, dist, progress, term, options, inputs, renderer)
+
+
+def _build_with(root: Path, dist: Path, progress: Progress | None, term: Path | None,
+                options: Options, inputs: str, renderer: Renderer) -> BuildResult:
     from hscourse.formats.lms import export_outputs
     from hscourse.render.documents import data_files, iter_documents, render_pdfs
     from hscourse.render.printsets import print_sets
-    from hscourse.render.workers import Renderer, build_context, worker_count
+    from hscourse.render.workers import build_context
     from hscourse.site.build import SELF_CHECK_KIND, add_site
 
-    with nullcontext(renderer) if renderer else Renderer(worker_count(options.jobs)) as renderer:
-        course = prepare(root, term, options)
-        warnings = load_warnings(course) + secret_warnings(course)
-        try:
-            # The exports first: their warnings are printed even when rendering fails.
-            exported, export_warnings = export_outputs(course, options.strict)
-            warnings += export_warnings
-            context = build_context(course, term.resolve() if term else None,
-                                    options.leak_check)
-            files, rendered = render_pdfs(course, iter_documents(course, options.personalised),
-                                          dist, options, renderer, context, progress)
-            files.update(data_files(course))
-            files.update(print_sets(course, files))
-            files.update(exported)
-            warnings += add_site(course, files, context.needles is not None)
-            if context.needles is not None:
-                check_student_files(context.needles, {o: d for o, d in files.items()
-                                                      if o.kind != SELF_CHECK_KIND})
-        except ContentError as exc:
-            raise exc.with_warnings(warnings) from None
+    course = prepare(root, term, options)
+    warnings = load_warnings(course) + secret_warnings(course)
+    try:
+        # The exports first: their warnings are printed even when rendering fails.
+        exported, export_warnings = export_outputs(course, options.strict)
+        warnings += export_warnings
+        context = build_context(course, term.resolve() if term else None,
+                                options.leak_check)
+        files, rendered = render_pdfs(course, iter_documents(course, options.personalised),
+                                      dist, options, renderer, context, progress)
+        files.update(data_files(course))
+        files.update(print_sets(course, files))
+        files.update(exported)
+        warnings += add_site(course, files, context.needles is not None)
+        if context.needles is not None:
+            check_student_files(context.needles, {o: d for o, d in files.items()
+                                                  if o.kind != SELF_CHECK_KIND})
+    except ContentError as exc:
+        raise exc.with_warnings(warnings) from None
     publish(dist, files, inputs)
     return BuildResult(dist, sorted(files, key=lambda o: o.path), rendered, warnings)

@@ -12,7 +12,7 @@ from hscourse.course.paths import WINDOWS_RESERVED, markdown_references, referen
 from hscourse.course.project import load_course
 from hscourse.course.schema import ID_PATTERN
 from hscourse.render.html import EDITIONS, render_edition
-from hscourse.render.markdown import render_block, render_inline
+from hscourse.render.markdown import render_block, render_inline, render_run_in
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "course"
 HOSTILE_HTML = ('<script>alert(1)</script> <link rel="attachment" href="file:///etc/hostname"> '
@@ -25,6 +25,23 @@ def test_markdown_shows_raw_html_as_text() -> None:
     assert "<script" not in html and "<link" not in html and "<img" not in html
     assert "&lt;script&gt;" in html
     assert 'href="javascript' not in html and 'src="file:' not in html
+
+
+@pytest.mark.parametrize("text, has_lead", [
+    ("One *paragraph* with [a link](https://example.org/).", True),
+    ("First paragraph.\n\nSecond, with ![a map](map.png).\n\n- a list", True),
+    ("- a list first\n- then more\n\nA paragraph after.", False),
+    ("| a | b |\n|---|---|\n| 1 | 2 |", False),
+    (HOSTILE, True),
+])
+def test_a_run_in_split_renders_what_the_whole_text_renders(text: str, has_lead: bool) -> None:
+    """render_run_in (a heading run into the first paragraph) must render the same Markdown
+    as render_block: its lead is that paragraph without <p>, its rest everything after."""
+    lead, rest = render_run_in(text, "modules/m/")
+    whole = str(render_block(text, "modules/m/"))
+    assert bool(lead) == has_lead
+    assert (f"<p>{lead}</p>\n{rest}" if has_lead else str(rest)) == whole
+    assert "<script" not in lead + rest
 
 
 @pytest.fixture(scope="module")

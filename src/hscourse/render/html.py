@@ -141,8 +141,8 @@ def environment(search_path: tuple[Path, ...]) -> jinja2.Environment:
 @lru_cache(maxsize=1)
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Jinja's cache of compiled templates, in its private per-user folder (created 0700 and
-    checked to be this user's; our own file names). Compiling the templates took a third of
-    a small build's own CPU in every new process. A cached template is used only while its
+    checked to be this user's; our own file names). Compiling the templates cost every new
+    process about 0.1 s of CPU. A cached template is used only while its
     source is unchanged (Jinja compares a checksum); without a safe folder, no cache."""
     try:
         return jinja2.FileSystemBytecodeCache(pattern="hscourse-%s.cache")

@@ -266,7 +266,8 @@ _SERVED = {"enabled": False}
 
 
 def start_workers_from_a_server(enabled: bool = True) -> None:
-    """Start render workers from multiprocessing's forkserver, warmed once (see Renderer).
+    """Start render workers from multiprocessing's forkserver, which imports the renderer
+    once for all of them (see Renderer).
 
     The command line turns this on. A program that uses the library leaves it off unless its
     main module may be imported again: a worker started that way imports the program's main
@@ -287,9 +288,9 @@ class Renderer:
 
     The workers start at once, so that they get ready while the build loads the course. The
     command line's process, which has not imported the renderer, starts them from
-    multiprocessing's forkserver (start_workers_from_a_server), which imports and warms the
-    renderer once (render/preload.py) and forks every worker from that state: one import
-    instead of one per worker. That start waits for the forkserver, so it runs in a thread of
+    multiprocessing's forkserver (start_workers_from_a_server), which imports the renderer
+    once (render/preload.py) and forks every worker from that state: one import instead of
+    one per worker. That start waits for the forkserver, so it runs in a thread of
     its own. Otherwise the workers are forked from this process, at once, from its main
     thread (forking while another thread runs could copy a lock that thread holds)."""
 
@@ -315,14 +316,14 @@ class Renderer:
                                             initializer=_warm, initargs=(os.getpid(),))
             for _ in range(self.workers):  # start every worker now
                 self.pool.submit(int)
-        except BaseException as exc:  # noqa: BLE001 - raised again by _ready, in the build
+        except BaseException as exc:  # noqa: BLE001 - raised again by ready_pool, in the build
             self._failed = exc
 
     def started(self) -> bool:
         """Whether the workers have been started (without waiting for them)."""
         return self._starting is None or not self._starting.is_alive()
 
-    def _ready(self) -> ProcessPoolExecutor | None:
+    def ready_pool(self) -> ProcessPoolExecutor | None:
         """The pool, once its workers have been started."""
         if self._starting is not None:
             self._starting.join()
@@ -408,7 +409,7 @@ class _Feed:
             self.finished.append(path)
 
     def _top_up(self) -> None:
-        pool = self.renderer._ready()  # noqa: SLF001 - the feed is the renderer's helper
+        pool = self.renderer.ready_pool()
         assert pool is not None
         while self.pending and len(self.running) < self.limit:
             job = max(self.pending, key=lambda j: len(j.html))

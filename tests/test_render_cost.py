@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +21,7 @@ from hscourse.render import pdf, workers
 from hscourse.render.documents import documents
 from hscourse.render.workers import Context, Job, Renderer
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, REPO
 
 pytestmark = pytest.mark.slow
 
@@ -150,3 +152,29 @@ def test_compiled_templates_are_cached_and_a_changed_one_is_compiled_anew(
     os.utime(template, ns=(stamp, stamp))  # the same size and time: only the text differs
     html._environment.cache_clear()  # noqa: SLF001 - as in a new process: no environment kept
     assert environment((tmp_path,)).get_template("t.html.j2").render() == "other 4"
+
+
+def test_the_module_saved_last_is_made_first_and_the_order_changes_no_document(
+        tmp_path: Path) -> None:
+    """An incremental build makes every document's HTML again to see which changed; the
+    module saved last goes first, so its documents reach the workers first. Which order the
+    documents are made in changes none of them."""
+    from hscourse.render.documents import iter_documents, modules_edited_first
+
+    root = tmp_path / "course"
+    shutil.copytree(REPO / "modules", root / "modules")
+    shutil.copy2(REPO / "course.yaml", root / "course.yaml")
+    course = load_resolved(root)
+    in_order = [m.id for m in course.modules]
+    assert len(in_order) >= 3
+    files = [root / m.source.file for m in course.modules]
+    for path in files:
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+    assert [m.id for m in modules_edited_first(course)] == in_order  # ties: course order
+    os.utime(files[2], (1_700_000_100, 1_700_000_100))
+    assert [m.id for m in modules_edited_first(course)] == [
+        in_order[2], *in_order[:2], *in_order[3:]]
+    edited_first = list(iter_documents(course, edited_first=True))
+    assert edited_first[0].entry.module == in_order[2]
+    assert ({d.entry.path: d.html for d in edited_first}
+            == {d.entry.path: d.html for d in documents(course)})

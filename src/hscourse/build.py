@@ -206,8 +206,8 @@ def _build_with(root: Path, dist: Path, progress: Progress | None, term: Path | 
         warnings += export_warnings
         context = build_context(course, term.resolve() if term else None,
                                 options.leak_check)
-        files, rendered = render_pdfs(course, iter_documents(course, options.personalised),
-                                      dist, options, renderer, context, progress)
+        docs = iter_documents(course, options.personalised, edited_first=True)
+        files, rendered = render_pdfs(course, docs, dist, options, renderer, context, progress)
         files.update(data_files(course))
         files.update(print_sets(course, files))
         files.update(exported)

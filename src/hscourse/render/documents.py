@@ -238,9 +238,11 @@ def documents(course: Course, personalised: bool = False) -> list[Document]:
     return list(iter_documents(course, personalised))
 
 
-def iter_documents(course: Course, personalised: bool = False) -> Iterator[Document]:
-    """documents, each made when asked for (a build renders one while making the next)."""
-    for module in course.modules:
+def iter_documents(course: Course, personalised: bool = False, edited_first: bool = False
+                   ) -> Iterator[Document]:
+    """documents, each made when asked for (a build renders one while making the next);
+    with edited_first, the modules' documents in edited_first order."""
+    for module in modules_edited_first(course) if edited_first else course.modules:
         yield from module_documents(course, module)
     for exam in course.exams:
         yield from exam_documents(course, exam)
@@ -255,6 +257,20 @@ def iter_documents(course: Course, personalised: bool = False) -> Iterator[Docum
             if large_print(course) and edition.audience == "student":
                 yield in_large_print(doc, render_reader(course, edition, large=True))
     yield from review_documents(course)
+
+
+def modules_edited_first(course: Course) -> list[Module]:
+    """The course's modules, the one whose file was saved last first (ties in course order).
+    An incremental build makes every document's HTML again to see which changed; this way
+    the edited module's documents are sent to render first, instead of after the HTML of the
+    modules before it (what they hold does not depend on the order they are made in)."""
+    def saved(module: Module) -> float:
+        try:
+            return (course.root / module.source.file).stat().st_mtime
+        except OSError:
+            return 0.0
+
+    return sorted(course.modules, key=saved, reverse=True)
 
 
 def review_documents(course: Course) -> list[Document]:

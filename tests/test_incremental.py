@@ -185,3 +185,37 @@ def test_killed_build_leaves_no_worker_processes(fresh_two_modules: Path) -> Non
     while _processes_marked(marker) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _processes_marked(marker) == []
+
+
+ORPHANED_FORKSERVER = """
+import ctypes, os, subprocess, sys
+ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphans of the build come here
+subprocess.run([sys.executable, "-c", sys.argv[1]], check=True)
+codes = []
+while True:
+    try:
+        codes.append(os.waitstatus_to_exitcode(os.wait()[1]))
+    except ChildProcessError:
+        break
+print(sorted(codes))
+"""
+
+STARTS_THE_SERVER_AND_ENDS = """
+import threading
+from hscourse.render.server import start_server, start_workers_from_a_server
+start_workers_from_a_server()
+start_server()
+next(t for t in threading.enumerate() if t.name == "hscourse-start-server").join()
+"""
+
+
+def test_a_build_that_ends_early_ends_the_forkserver_in_the_middle_of_its_import() -> None:
+    """The command line starts the forkserver before it knows whether it will render (a build
+    may be up to date, or fail at once). A build that ends at once must not leave it
+    importing the renderer (most of a second), holding the build's output pipes open: it
+    ends with its parent (status 1, render/preload.py), where a forkserver that finished
+    its import would leave its loop with status 0. Run under a subreaper, which collects
+    the orphaned forkserver and the resource tracker and reports how they ended."""
+    done = subprocess.run([sys.executable, "-c", ORPHANED_FORKSERVER, STARTS_THE_SERVER_AND_ENDS],
+                          capture_output=True, text=True, check=True)
+    assert 1 in json.loads(done.stdout), done.stdout

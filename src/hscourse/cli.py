@@ -87,13 +87,21 @@ def reports_content_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+RENDERING_COMMANDS = ("build", "serve")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hscourse")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Turn a course kept as YAML into student and instructor PDFs.
 
     Start with `hscourse check` to validate the course, then `hscourse build`.
     """
+    if ctx.invoked_subcommand in RENDERING_COMMANDS:
+        from hscourse.render.server import start_server
+
+        start_server()  # its import of the renderer overlaps the loading of the course
 
 
 class ProgressDisplay:
@@ -499,7 +507,7 @@ def import_(source: Path, output: Path, split: bool) -> None:
 
 def run() -> None:
     """The console entry point: `main`, with any unexpected failure reported in one line."""
-    from hscourse.render.workers import start_workers_from_a_server
+    from hscourse.render.server import start_workers_from_a_server
 
     start_workers_from_a_server()  # `python -m hscourse` and the console script are guarded
     try:

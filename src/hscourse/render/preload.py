@@ -1,7 +1,11 @@
 """Imported, for its side effect, by the process that a command-line build's render workers
-are forked from (multiprocessing's forkserver; see workers.Renderer): it imports the renderer,
+are forked from (multiprocessing's forkserver; see render/server.py): it imports the renderer,
 so that every worker starts with WeasyPrint imported. Without it each worker imported
 WeasyPrint itself, about 0.7 s of CPU each.
+
+The forkserver first ties its life to the build that started it, even in the middle of this
+import: a build that turns out to have nothing to render ends at once, and the forkserver
+would otherwise hold the build's output pipes open until its import is done.
 
 (Rendering a small document here as well, to pay WeasyPrint's first-use costs once, saved
 each worker about 0.1 s but delayed every worker's start by 0.3-0.4 s: not kept.)
@@ -9,6 +13,12 @@ each worker about 0.1 s but delayed every worker's start by 0.3-0.4 s: not kept.
 
 from __future__ import annotations
 
-from hscourse.render.workers import import_renderer
+import os
+
+from hscourse.render.server import STARTED_BY, end_with
+
+end_with(int(os.environ.get(STARTED_BY, os.getppid())))
+
+from hscourse.render.workers import import_renderer  # noqa: E402 - after end_with, on purpose
 
 import_renderer()

@@ -15,9 +15,7 @@ import multiprocessing
 import os
 import pickle
 import resource
-import select
 import signal
-import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -30,6 +28,12 @@ from hscourse.course.model import Course
 from hscourse.course.settings import RenderLimits
 from hscourse.errors import Diagnostic
 from hscourse.output import Output
+from hscourse.render.server import (  # noqa: F401 - start_workers_from_a_server: API
+    end_with,
+    server_context,
+    serves,
+    start_workers_from_a_server,
+)
 
 if TYPE_CHECKING:
     from hscourse.render.leakcheck import Needles
@@ -88,29 +92,16 @@ def _die_with_build(build: int) -> None:
     signal it when its parent dies; one forked by the forkserver watches the build through a
     pidfd, because its parent, the forkserver, lives as long as any worker does. Elsewhere
     this is a no-op."""
-    if os.getppid() == build:
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)  # this process's own symbols: libc's
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        except (OSError, AttributeError):
-            return
-        if os.getppid() != build:  # the build died before prctl took effect
-            os._exit(1)
+    if os.getppid() != build:
+        end_with(build)
         return
     try:
-        handle = os.pidfd_open(build)
-    except ProcessLookupError:  # the build is gone already
-        os._exit(1)
+        libc = ctypes.CDLL(None, use_errno=True)  # this process's own symbols: libc's
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):
         return
-    threading.Thread(target=_exit_when_ended, args=(handle,), daemon=True,
-                     name="hscourse-watch-build").start()
-
-
-def _exit_when_ended(handle: int) -> None:
-    """Wait until the process behind a pidfd ends, then end this one."""
-    select.select([handle], [], [])
-    os._exit(1)
+    if os.getppid() != build:  # the build died before prctl took effect
+        os._exit(1)
 
 
 def import_renderer() -> None:
@@ -262,27 +253,6 @@ def worker_count(requested: int | None) -> int:
     return max(1, requested or (int(from_env) if from_env.isdigit() else 0) or available)
 
 
-_SERVED = {"enabled": False}
-
-
-def start_workers_from_a_server(enabled: bool = True) -> None:
-    """Start render workers from multiprocessing's forkserver, which imports the renderer
-    once for all of them (see Renderer).
-
-    The command line turns this on. A program that uses the library leaves it off unless its
-    main module may be imported again: a worker started that way imports the program's main
-    script (as multiprocessing's spawn does), so a script without an
-    `if __name__ == "__main__":` guard would run again in every worker."""
-    _SERVED["enabled"] = enabled
-
-
-def _forks_warm() -> bool:
-    """Whether workers are forked from this process: when it has the renderer imported
-    already (a test session, a second build in one process), they start warm; and always,
-    unless start_workers_from_a_server was called."""
-    return not _SERVED["enabled"] or "weasyprint" in sys.modules
-
-
 class Renderer:
     """Renders jobs in a pool of worker processes, or in this process for one worker.
 
@@ -301,11 +271,10 @@ class Renderer:
         self._failed: BaseException | None = None
         if workers <= 1:
             return
-        if _forks_warm():
+        if not serves():
             self._start(multiprocessing.get_context("fork"))
             return
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["hscourse.render.preload"])
+        context = server_context()
         self._starting = threading.Thread(target=self._start, args=(context,), daemon=True,
                                           name="hscourse-start-workers")
         self._starting.start()

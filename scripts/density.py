@@ -204,10 +204,12 @@ QUIZ_AND_GUIDE = """
 import sys, time
 from pathlib import Path
 start = time.perf_counter()
+from hscourse.render.server import start_server, start_workers_from_a_server
+start_workers_from_a_server()  # as the command line does, before it imports the rest
+start_server()
 from hscourse.course.resolve import load_resolved
 from hscourse.render.documents import iter_documents
-from hscourse.render.workers import Job, Renderer, build_context, start_workers_from_a_server
-start_workers_from_a_server()  # as the command line does
+from hscourse.render.workers import Job, Renderer, build_context
 with Renderer(2) as renderer:
     course = load_resolved(Path(sys.argv[1]))
     context = build_context(course, None, True)

@@ -256,7 +256,7 @@ def edit_prompt(course_root: Path, n: int) -> None:
 def edits(course_root: Path, repeat: int) -> tuple[float, float]:
     """Median seconds to rebuild after a one-module edit: warm (--watch), and cold."""
     from hscourse.options import Options
-    from hscourse.render.workers import start_workers_from_a_server
+    from hscourse.render.server import start_workers_from_a_server
     from hscourse.watch import Rebuilder
 
     start_workers_from_a_server()  # as `hscourse build --watch` does

@@ -17,7 +17,7 @@ import pytest
 from hscourse.build import BuildResult
 from hscourse.course.project import load_course
 from hscourse.render.html import READERS, render_reader
-from hscourse.render.pdf import write_pdf
+from hscourse.render.pdf import with_identifier, write_pdf
 
 from conftest import EXAMPLE, REPO
 
@@ -285,3 +285,19 @@ def test_the_same_document_gives_the_same_bytes_and_file_identifier() -> None:
     assert first == second
     ids = [pikepdf.open(io.BytesIO(data)).trailer.ID for data in (first, other)]
     assert all(len(i) == 2 for i in ids) and ids[0] != ids[1]
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_the_file_identifier_goes_into_either_kind_of_trailer(compress: bool) -> None:
+    """with_identifier finds the trailer dictionary of a cross-reference stream (what
+    WeasyPrint writes) and of a classic cross-reference table, and moves no object."""
+    import pydyf
+
+    document, out = pydyf.PDF(), io.BytesIO()
+    document.write(out, version=b"1.7", compress=compress)
+    marked = with_identifier(out.getvalue())
+    with pikepdf.open(io.BytesIO(marked)) as pdf:
+        assert len(pdf.trailer.ID) == 2 and pdf.trailer.ID[0] == pdf.trailer.ID[1]
+        assert len(pdf.pages) == 0 and "/Pages" in pdf.Root
+    assert marked.replace(marked[marked.index(b"/ID ["):marked.index(b"]", marked.index(
+        b"/ID [")) + 1], b"") == out.getvalue()

@@ -241,7 +241,7 @@ def documents(course: Course, personalised: bool = False) -> list[Document]:
 def iter_documents(course: Course, personalised: bool = False, edited_first: bool = False
                    ) -> Iterator[Document]:
     """documents, each made when asked for (a build renders one while making the next);
-    with edited_first, the modules' documents in edited_first order."""
+    with edited_first, the module saved last first (modules_edited_first)."""
     for module in modules_edited_first(course) if edited_first else course.modules:
         yield from module_documents(course, module)
     for exam in course.exams:

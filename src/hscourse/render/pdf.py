@@ -274,15 +274,14 @@ def compress_once(pdf: Any) -> None:
 
 
 def with_identifier(pdf: bytes) -> bytes:
-    """pdf with a file /ID: the MD5 of its bytes, written into the trailer (with object
-    streams, the dictionary of the cross-reference stream, the file's last object). pydyf's
-    own identifier serializes every object a second time and compresses the object stream
-    again: 4% of a guide's render (valgrind). The file's bytes give the same promise (the same document,
-    the same /ID) for a fraction of that. The trailer comes after every object, and
-    startxref points at its start, so no offset moves."""
+    """pdf with a file /ID: the MD5 of its bytes, written into the trailer dictionary (the
+    first one after where startxref points: the cross-reference stream's, or the one after a
+    classic table). pydyf's own identifier serializes every object a second time and
+    compresses the object stream again: 4% of a guide's render (valgrind). The file's bytes
+    give the same promise (the same document, the same /ID) for a fraction of that. The
+    trailer comes after every object, so no offset moves."""
     start = int(pdf[pdf.rindex(b"startxref") + len(b"startxref"):].split()[0])
-    at = pdf.index(b"<<", pdf.index(b"trailer", start) if pdf.startswith(b"xref", start)
-                   else start) + 2
+    at = pdf.index(b"<<", start) + 2
     digest = hashlib.md5(pdf, usedforsecurity=False).hexdigest().encode()
     return b"".join((pdf[:at], b"/ID [<", digest, b"> <", digest, b">]", pdf[at:]))
 

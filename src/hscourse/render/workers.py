@@ -28,12 +28,7 @@ from hscourse.course.model import Course
 from hscourse.course.settings import RenderLimits
 from hscourse.errors import Diagnostic
 from hscourse.output import Output
-from hscourse.render.server import (  # noqa: F401 - start_workers_from_a_server: API
-    end_with,
-    server_context,
-    serves,
-    start_workers_from_a_server,
-)
+from hscourse.render.server import end_with, server_context, serves
 
 if TYPE_CHECKING:
     from hscourse.render.leakcheck import Needles

@@ -34,6 +34,7 @@ from urllib.parse import unquote, urlsplit
 
 from hscourse.course.assets import MAX_LOCAL_FILE, read_in_folder
 from hscourse.render import tagging
+from hscourse.render.native import import_weasyprint
 
 MAX_DATA_URL = 512 * 1024
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
@@ -308,6 +309,7 @@ def write_pdf(html: str, root: Path, *, variant: str | None = "pdf/ua-1",
     given, are the only parts of root the document may read (see check_reference). Without either the
     PDF carries no date at all, so identical inputs always give identical bytes.
     """
+    import_weasyprint()
     from weasyprint import HTML
 
     root = root.resolve()

@@ -106,10 +106,12 @@ def import_renderer() -> None:
     no longer overlapped the loading.)"""
     import pikepdf  # noqa: F401
     import pypdfium2  # noqa: F401
-    import weasyprint  # noqa: F401
 
     import hscourse.render.leakcheck  # noqa: F401
     import hscourse.render.pdf  # noqa: F401
+    from hscourse.render.native import import_weasyprint
+
+    import_weasyprint()
 
 
 def _warm(build: int) -> None:

@@ -320,10 +320,10 @@ def test_a_changed_roster_is_a_changed_input(tmp_path) -> None:
 
 
 def test_the_leak_check_knows_the_answers_of_reserved_items(course) -> None:
-    from hscourse.render.leakcheck import Needles
+    from hscourse.render.secrets import needles_for
 
     assert "g-q9" not in {i["id"] for m in course.modules for i in m.data["quiz"]}
-    needles = Needles(course)
+    needles = needles_for(course)
     hits = needles.found_in("A copy says MODEL-GAMMA weighs the evidence on both sides.")
     secret = next(s for s in hits if s.module == "gamma")  # the reserved essay's model answer
     assert secret.text == "MODEL-GAMMA weighs the evidence on both sides."

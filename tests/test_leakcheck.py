@@ -9,7 +9,8 @@ import pytest
 
 from hscourse.course.project import load_course
 from hscourse.output import Output, zip_bytes
-from hscourse.render.leakcheck import Needles, find_leaks, words
+from hscourse.render.leakcheck import find_leaks, words
+from hscourse.render.secrets import needles_for
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "course"
 
@@ -24,7 +25,7 @@ def student(path: str = "student/example-notes.txt") -> Output:
 
 
 def leaks(course, text: str) -> list[str]:  # type: ignore[no-untyped-def]
-    return [d.field for d in find_leaks(course, {student(): text.encode()})]
+    return [d.field for d in find_leaks(needles_for(course), {student(): text.encode()})]
 
 
 def test_words_fold_case_punctuation_and_compatibility_forms() -> None:
@@ -49,13 +50,13 @@ def test_hyphenated_line_end_is_joined(course) -> None:  # type: ignore[no-untyp
 
 def test_instructor_files_are_not_checked(course) -> None:  # type: ignore[no-untyped-def]
     guide = Output("instructor/x.txt", "instructor", "guide", "example", "0" * 64)
-    assert find_leaks(course, {guide: b"MODEL-ANSWER-unlikely between states."}) == []
+    assert find_leaks(needles_for(course), {guide: b"MODEL-ANSWER-unlikely between states."}) == []
 
 
 def test_no_false_alarm_for_short_or_student_visible_text(course) -> None:  # type: ignore[no-untyped-def]
     """Answers like True, the matching pairs and ordering entries students see shuffled, and
     visible fields printed one after another are not leaks."""
-    needles = Needles(course)
+    needles = needles_for(course)
     visible = ("True False World Bank Lagash Umma MATCH-RIGHT-mediator "
                "Lagash–Umma war Indus Waters Treaty Three Gorges Dam completed "
                "About 4,500 years ago In 1960 None of the above")
@@ -65,13 +66,13 @@ def test_no_false_alarm_for_short_or_student_visible_text(course) -> None:  # ty
 
 def test_zip_members_are_searched(course) -> None:  # type: ignore[no-untyped-def]
     archive = zip_bytes({"a/clean.txt": b"nothing here", "b/notes.txt": b"FEEDBACK-Q1-RIGHT well done."})
-    found = find_leaks(course, {student("student/pack.zip"): archive})
+    found = find_leaks(needles_for(course), {student("student/pack.zip"): archive})
     assert [d.field for d in found] == ["quiz[0].options[0].feedback"]
     assert "b/notes.txt: file text" in found[0].message
 
 
 def test_unreadable_artefact_is_a_clean_problem(course) -> None:  # type: ignore[no-untyped-def]
-    found = find_leaks(course, {student("student/bad.pdf"): b"%PDF-1.7 truncated"})
+    found = find_leaks(needles_for(course), {student("student/bad.pdf"): b"%PDF-1.7 truncated"})
     assert len(found) == 1 and "could not read" in found[0].message
 
 
@@ -172,4 +173,4 @@ def test_a_chinese_handout_with_a_hyphenated_word_is_not_a_leak(refoulement) -> 
     assert [re.search(r"non\W*refoulement", channels[c])[0] for c in PAGE_TEXTS] \
         == ["non\ufffe" + "refoulement", "nonrefoulement"]
     entry = Output("student/example-handout.pdf", "student", "handout", "example", "")
-    assert find_leaks(course, {entry: pdf}) == []
+    assert find_leaks(needles_for(course), {entry: pdf}) == []

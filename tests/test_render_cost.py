@@ -9,7 +9,10 @@
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,3 +181,31 @@ def test_the_module_saved_last_is_made_first_and_the_order_changes_no_document(
     assert edited_first[0].entry.module == in_order[2]
     assert ({d.entry.path: d.html for d in edited_first}
             == {d.entry.path: d.html for d in documents(course)})
+
+
+# A render worker as the forkserver makes one: the renderer imported, then a job and the
+# build's context unpickled and rendered. Prints the course-side modules it had to import.
+WORKER = """
+import pickle, sys
+from hscourse.render.workers import import_renderer, render_one
+import_renderer()
+context, job = pickle.loads(sys.stdin.buffer.read())
+path, result = render_one(job, context)
+assert isinstance(result, bytes) and result.startswith(b"%PDF"), result
+print([m for m in ("hscourse.course.model", "hscourse.render.secrets", "jinja2", "yaml",
+                   "markdown_it", "babel") if m in sys.modules])
+"""
+
+
+def test_a_render_worker_imports_nothing_of_the_course_model() -> None:
+    """The leak check's needles come from the course (render/secrets.py), but a worker
+    searches with leakcheck.py alone, so the import every cold build waits for leaves the
+    course model, Jinja, YAML, Markdown and Babel out."""
+    course = load_resolved(EXAMPLE)
+    quiz = next(d for d in documents(course) if d.entry.kind == "quiz")
+    context = workers.build_context(course, None, True)
+    assert context.needles is not None and context.needles.grams  # there is something to find
+    job = Job(quiz.entry.path, quiz.html, True, quiz.folders)
+    done = subprocess.run([sys.executable, "-c", WORKER], input=pickle.dumps((context, job)),
+                          capture_output=True, check=True, cwd=REPO)
+    assert done.stdout.decode().split("\n")[-2] == "[]"

@@ -19,6 +19,7 @@ from hscourse.render.documents import render_all
 from hscourse.render.html import EDITIONS, render_edition
 from hscourse.render.leakcheck import CATCH_ALL, artefact_channels, find_leaks
 from hscourse.render.pdf import write_pdf
+from hscourse.render.secrets import needles_for
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "course"
 CHANNELS = ("page text (PDFium)", "page text (pdftotext)", "content streams", "metadata",
@@ -69,7 +70,7 @@ def test_no_token_in_any_student_channel(canary: Any) -> None:
             squashed = "".join(text.split()).casefold()
             found = [t for t in tokens if t.casefold() in squashed]
             assert not found, f"{entry.path}: {channel}: {found}"
-    assert find_leaks(course, files) == []
+    assert find_leaks(needles_for(course), files) == []
 
 
 def test_every_token_in_the_instructor_guide(canary: Any) -> None:
@@ -84,7 +85,7 @@ def test_the_check_sees_the_guide_as_a_leak_if_given_to_students(canary: Any) ->
     course, files, _ = canary
     guide = next(e for e in files if e.kind == "guide")
     as_student = Output("student/leaked.pdf", "student", "handout", "example", guide.sha256)
-    leaks = find_leaks(course, {as_student: files[guide]})
+    leaks = find_leaks(needles_for(course), {as_student: files[guide]})
     assert len(leaks) >= 20
     assert all(d.file == "modules/example/module.yaml" and d.line > 0 for d in leaks)
 
@@ -108,7 +109,7 @@ def test_leaking_template_override_is_caught(tmp_path: Path) -> None:
     handout = next(e for e in EDITIONS if e.kind == "handout")
     pdf = write_pdf(render_edition(course, course.modules[0], handout), course.root)
     entry = Output("student/example-handout.pdf", "student", "handout", "example", "")
-    leaks = {d.field: d.message for d in find_leaks(course, {entry: pdf})}
+    leaks = {d.field: d.message for d in find_leaks(needles_for(course), {entry: pdf})}
     assert set(leaks) == {"quiz[0].explanation", "quiz[4].model_answer",
                           "instructor_notes.notes", "discussion[0].facilitation"}
     assert "bookmarks" in leaks["quiz[0].explanation"]

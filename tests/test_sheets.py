@@ -16,6 +16,7 @@ from hscourse.course.resolve import load_resolved
 from hscourse.output import Output
 from hscourse.render.documents import data_files, documents
 from hscourse.render.leakcheck import find_leaks
+from hscourse.render.secrets import needles_for
 
 from conftest import REPO
 from scansim import rasterise, render_sheets, synthetic_sheet
@@ -126,7 +127,7 @@ def test_the_build_lists_sheets_and_layouts_as_student_outputs(course, rendered)
              if o.kind == "answer-sheet-layout"}
     _, geometry, pdf = rendered
     assert json.loads(files["student/answer-sheets/tibet-B-layout.json"]) == geometry
-    assert find_leaks(course, {Output("student/answer-sheets/tibet-B.pdf", "student",
+    assert find_leaks(needles_for(course), {Output("student/answer-sheets/tibet-B.pdf", "student",
                                       "answer-sheet", "tibet", ""): pdf}) == []
 
 

@@ -24,6 +24,7 @@ from hscourse.course.model import instructor_only_texts
 from hscourse.course.resolve import load_resolved
 from hscourse.errors import ContentError
 from hscourse.render.leakcheck import find_leaks
+from hscourse.render.secrets import needles_for
 from hscourse.site.build import SELF_CHECK_KIND, self_check_needles, site_files
 
 from conftest import EXAMPLE, REPO, copy_built, copy_course, prebuilt, replace_once, shared_files
@@ -136,7 +137,7 @@ def test_no_instructor_text_reaches_any_page(canary_course: tuple[Path, set[str]
     files = site_files(course, [])
     text = "\n".join(d.decode() for o, d in files.items() if not o.path.endswith(".png"))
     assert not {t for t in tokens if t in text}
-    assert not find_leaks(course, files)
+    assert not find_leaks(needles_for(course), files)
 
 
 def test_self_check_reveals_answers_and_nothing_else(canary_course: tuple[Path, set[str]]

@@ -22,6 +22,9 @@ hide it, and pieces that occur in student-visible text are dropped.
 A leak is reported with the module file, line and field of the secret and the item holding it,
 the artefact, page and channels it was found in, the extracted text around the match, and what
 to do.
+
+This module searches; render/secrets.py reads the course and gathers the Needles. The render
+workers check each student PDF as soon as it is made with this module alone.
 """
 
 from __future__ import annotations
@@ -34,23 +37,12 @@ import subprocess
 import unicodedata
 import zipfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
 
-from hscourse.course.assets import local_image_paths
-from hscourse.course.forms import course_secret
-from hscourse.course.model import (
-    Course,
-    Module,
-    all_strings,
-    instructor_only_texts,
-    located_strings,
-    module_view,
-)
-from hscourse.errors import Diagnostic, format_path
+from hscourse.errors import Diagnostic
 from hscourse.output import Output
-from hscourse.render.markdown import render_block
 
 MIN_CHARS = 12
 GRAM = 6
@@ -65,7 +57,7 @@ _HYPHENATED = re.compile(f"[{_CJK}]|{_LATIN}(?:[{_HYPHENS}]{_LATIN})*")
 # (the hyphen first, and the letter before it looked behind at, which runs faster)
 _INNER_HYPHEN = re.compile(f"[{_HYPHENS}](?<=[^\\W{_CJK}][{_HYPHENS}])(?=[^\\W{_CJK}])")
 _SOFT = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
-_TAG = re.compile(r"<[^>]*>")
+TAG = re.compile(r"<[^>]*>")
 # A hyphen at a line end (the layout's or the author's), and PDFium's U+FFFE for a hyphen glyph
 # it cannot map (in CJK fonts): joined up in the second reading of a page's text.
 _BROKEN_HYPHEN = re.compile(f"(?<=\\w)(?:[{_HYPHENS}\ufffe][ \\t]*\\r?\\n[ \\t]*|\ufffe)(?=\\w)")
@@ -98,25 +90,14 @@ def words(text: str) -> Words:
     return _words_of(normal(text))
 
 
-def _variants(text: str) -> set[Words]:
-    """The text as written (Markdown source) and as rendered (Markdown removed), as words."""
-    rendered = html.unescape(_TAG.sub(" ", str(render_block(text))))
-    return {words(text), words(rendered)}
-
-
-def _grams(seq: Words) -> Iterator[Words]:
+def grams_of(seq: Words) -> Iterator[Words]:
+    """The pieces of GRAM words that a long secret is cut into, overlapping."""
     return (seq[i:i + GRAM] for i in range(len(seq) - GRAM + 1))
 
 
-def _joined(seq: Words) -> str:
+def joined(seq: Words) -> str:
+    """Words as one string with a space at each end, so that `in` matches whole words only."""
     return " " + " ".join(seq) + " "
-
-
-def _locate_image(data: Any, text: str) -> tuple[object, ...] | None:
-    """Where an instructor-only image ('image NAME') is referenced in the module."""
-    if not text.startswith("image "):
-        return None
-    return next((where for where, name in local_image_paths(data) if name == text[6:]), None)
 
 
 @dataclass(frozen=True)
@@ -134,40 +115,6 @@ class Place:
     column: int
     field: str
     item: str  # "quiz item 'ex-q5'", or "" for a module-level field
-
-
-_KINDS = {"quiz": "quiz item", "readings": "reading", "discussion": "discussion question",
-          "stimuli": "stimulus", "updates": "update"}
-
-
-def _owner(data: Any, path: tuple[object, ...]) -> str:
-    """The item of the module that path lies in, as "quiz item 'ex-q5'" ("" when none)."""
-    if len(path) < 2 or path[0] not in _KINDS:
-        return ""
-    try:
-        entry = data[path[0]][path[1]]
-    except (KeyError, IndexError, TypeError):
-        return ""
-    name = entry.get("id") if isinstance(entry, dict) else None
-    return f"{_KINDS[str(path[0])]} {name!r}" if name else ""
-
-
-def first_paths(data: Any) -> dict[str, tuple[object, ...]]:
-    """Each text in data with the path where it first stands."""
-    found: dict[str, tuple[object, ...]] = {}
-    for path, text in located_strings(data):
-        found.setdefault(text, path)
-    return found
-
-
-def _place(module: Module | None, secret: Secret, paths: dict[str, tuple[object, ...]]
-           ) -> Place:
-    """Where a secret stands (for the message); paths: first_paths of the module's data."""
-    if module is None:
-        return Place("course.yaml", 0, 0, "secret", "")
-    path = _locate_image(module.data, secret.text) or paths.get(secret.text) or ()
-    line, column = module.source.where(path)
-    return Place(module.source.file, line, column, format_path(path), _owner(module.data, path))
 
 
 @dataclass(frozen=True)
@@ -197,52 +144,19 @@ def _hit(text: str, spans: list[tuple[int, int]], start: int, piece: Words, page
     return Hit(around, page)
 
 
-def secret_modules(course: Course) -> dict[str, Module]:
-    """The modules whose instructor-only texts are secrets, by id (reserved items included)."""
-    return {m.id: m for m in course.full_modules()}
-
-
+@dataclass
 class Needles:
-    """What to search for: whole short secrets and the word pieces of long ones, by secret."""
+    """What to search for: whole short secrets and the word pieces of long ones, by secret,
+    the pixel digests of instructor-only images, and where each secret is written. Gathered
+    from a course by render/secrets.py; the render workers get these, never the course."""
 
-    def __init__(self, course: Course):
-        visible: set[Words] = set()
-        for text in all_strings(course.settings.public()):
-            visible |= _variants(text)
-        for module in course.quizzes():
-            for text in all_strings(module_view(module, "student", "")):
-                visible |= _variants(text)
-        for exam in course.exams:  # the cover page's texts
-            printed = [exam.settings.get(k, "") for k in ("title", "instructions")]
-            for text in printed + [part["title"] for part in exam.parts]:
-                visible |= _variants(text)
-        visible_text = "\n".join(_joined(v) for v in visible)
-        visible_grams = {gram for v in visible for gram in _grams(v)}
-        self.wholes = {v for v in visible if 0 < len(v) <= GRAM}
-        self.heads = {v[:k] for v in visible for k in range(1, min(len(v), GRAM) + 1)}
-        self.tails = {v[-k:] for v in visible for k in range(1, min(len(v), GRAM) + 1)}
-        self.whole: dict[str, set[Secret]] = {}
-        self.grams: dict[Words, set[Secret]] = {}
-        for module in secret_modules(course).values():
-            for text in set(instructor_only_texts(module.data)):
-                secret = Secret(module.id, text)
-                for variant in _variants(text):
-                    if len("".join(variant)) < MIN_CHARS or _joined(variant) in visible_text:
-                        continue
-                    if len(variant) <= GRAM:
-                        self.whole.setdefault(_joined(variant), set()).add(secret)
-                    for gram in _grams(variant):
-                        if gram not in visible_grams and not self.explained(gram):
-                            self.grams.setdefault(gram, set()).add(secret)
-        key = course_secret(course)
-        if key:  # the course secret: one whole needle, reported without its text
-            self.whole.setdefault(_joined(words(key)), set()).add(Secret("", key))
-        self.images = instructor_images(course)
-        secrets = {s for group in (*self.whole.values(), *self.grams.values()) for s in group}
-        modules = secret_modules(course)
-        paths = {m: first_paths(module.data) for m, module in modules.items()}
-        self.places = {s: _place(modules.get(s.module), s, paths.get(s.module, {}))
-                       for s in secrets | set(self.images.values())}
+    wholes: set[Words]  # student-visible texts of at most GRAM words
+    heads: set[Words]  # the first words of student-visible texts
+    tails: set[Words]  # their last words
+    whole: dict[str, set[Secret]] = field(default_factory=dict)  # short secrets, joined
+    grams: dict[Words, set[Secret]] = field(default_factory=dict)  # pieces of long ones
+    images: dict[str, Secret] = field(default_factory=dict)
+    places: dict[Secret, Place] = field(default_factory=dict)
 
     def explained(self, gram: Words) -> bool:
         """Whether gram could be student-visible fields printed one after another: the end of
@@ -265,13 +179,13 @@ class Needles:
         text = normal(haystack)
         for version in dict.fromkeys((text, _BROKEN_HYPHEN.sub("", text))):
             seq = _words_of(version)
-            joined = _joined(seq)
+            spaced = joined(seq)
             found: list[tuple[set[Secret], int, Words]] = []
             for needle, secrets in self.whole.items():
-                at = joined.find(needle)
+                at = spaced.find(needle)
                 if at >= 0:
-                    found.append((secrets, joined.count(" ", 0, at), tuple(needle.split())))
-            for start, gram in enumerate(_grams(seq)):
+                    found.append((secrets, spaced.count(" ", 0, at), tuple(needle.split())))
+            for start, gram in enumerate(grams_of(seq)):
                 if gram in self.grams:
                     found.append((self.grams[gram], start, gram))
             if not found:
@@ -289,28 +203,6 @@ def pixels_digest(image: Any) -> str:
     image stream WeasyPrint wrote from it, whatever their encodings."""
     rgb = image.convert("RGB")
     return hashlib.sha256(f"{rgb.size}".encode() + rgb.tobytes()).hexdigest()
-
-
-def instructor_images(course: Course) -> dict[str, Secret]:
-    """Pixel digests of raster images that only instructor-only fields show, by digest.
-
-    Such an image is an answer too (a labelled map, a worked solution), so a student PDF that
-    holds its pixels leaks it, wherever the image came from."""
-    from PIL import Image
-
-    out: dict[str, Secret] = {}
-    for module in secret_modules(course).values():
-        shown = {name for _, name in local_image_paths(module_view(module, "student", ""))}
-        folder = course.root / "modules" / module.id
-        for _where, name in local_image_paths(module.data):
-            if name in shown or name.lower().endswith(".svg"):
-                continue
-            try:
-                with Image.open(folder / name) as image:
-                    out[pixels_digest(image)] = Secret(module.id, f"image {name}")
-            except OSError:
-                continue  # validation has reported it
-    return out
 
 
 def image_leaks(data: bytes, images: dict[str, Secret]) -> set[Secret]:
@@ -515,18 +407,15 @@ def html_channels(text: str) -> dict[str, str]:
     """An HTML page's text as a browser shows it (tags removed, character references such as
     &#39; decoded, so that escaping cannot split a secret's words) and its whole source decoded
     (attributes: alt text, titles, links)."""
-    return {"page text (HTML)": html.unescape(_TAG.sub(" ", text)),
+    return {"page text (HTML)": html.unescape(TAG.sub(" ", text)),
             "file text": html.unescape(text)}
 
 
-def find_leaks(source: Course | Needles, files: Mapping[Output, bytes]) -> list[Diagnostic]:
+def find_leaks(needles: Needles, files: Mapping[Output, bytes]) -> list[Diagnostic]:
     """A Diagnostic for each instructor-only text found in a student artefact, naming the
     module file, line and field it came from, the artefact, page and channels, the text
-    matched, and what to do; [] when clean.
-
-    Render workers are handed the Needles (what to look for, and where each came from), never
-    the course."""
-    needles = source if isinstance(source, Needles) else Needles(source)
+    matched, and what to do; [] when clean. needles: secrets.needles_for(course).
+    """
     out: list[Diagnostic] = []
     for entry, data in sorted(files.items(), key=lambda item: item[0].path):
         if entry.audience != "student":

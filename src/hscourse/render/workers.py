@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Union
 
-from hscourse.course.model import Course
 from hscourse.course.settings import RenderLimits
 from hscourse.errors import Diagnostic
 from hscourse.output import Output
 from hscourse.render.server import end_with, server_context, serves
 
 if TYPE_CHECKING:
+    from hscourse.course.model import Course
     from hscourse.render.leakcheck import Needles
 
 Result = Union[bytes, list[Diagnostic]]
@@ -73,12 +73,12 @@ class Job(NamedTuple):
 def build_context(course: Course, term: Path | None, leak_check: bool) -> Context:
     """The context of a build of course: its folder, date, render limits, and for the leak
     check the needles it searches for."""
-    from hscourse.render.leakcheck import Needles
+    from hscourse.render.secrets import needles_for
 
     limits = course.settings.render_limits
     return Context(course.root, term, course.settings.date, leak_check,
                    course.settings.allow_hard_links, float(limits.seconds), limits.memory_mb,
-                   Needles(course) if leak_check else None)
+                   needles_for(course) if leak_check else None)
 
 
 def _die_with_build(build: int) -> None:

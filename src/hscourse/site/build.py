@@ -194,7 +194,7 @@ def site_files(course: Course, outputs: Iterable[Output]) -> dict[Output, bytes]
 def self_check_needles(course: Course) -> Needles:
     """What self-check pages must still never show: everything instructor-only except the
     answers they reveal on purpose (instructor notes, session plans, rubrics stay secret)."""
-    from hscourse.render.leakcheck import Needles
+    from hscourse.render.secrets import needles_for
 
     modules = []
     for module in course.modules:
@@ -206,7 +206,7 @@ def self_check_needles(course: Course) -> Needles:
                 option.pop("correct", None)
                 option.pop("feedback", None)
         modules.append(replace(module, data=data))
-    return Needles(replace(course, modules=modules))
+    return needles_for(replace(course, modules=modules))
 
 
 def add_site(course: Course, files: dict[Output, bytes], leak_check: bool) -> list[Diagnostic]:

@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 problems in the course content, 2 a usage error.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -506,7 +507,12 @@ def import_(source: Path, output: Path, split: bool) -> None:
 
 
 def run() -> None:
-    """The console entry point: `main`, with any unexpected failure reported in one line."""
+    """The console entry point: `main`, with any unexpected failure reported in one line.
+
+    Whatever the command made is frozen out of the cycle collector's reach on the way out:
+    Python's last collection at exit walked every object of a build (the course, its HTML,
+    its PDFs), 0.1 s of every command's end (docs/performance.md); the process's end frees
+    them all at once anyway."""
     from hscourse.render.server import start_workers_from_a_server
 
     start_workers_from_a_server()  # `python -m hscourse` and the console script are guarded
@@ -518,6 +524,8 @@ def run() -> None:
         echo(f"error: hscourse failed unexpectedly ({type(exc).__name__}: {exc}); nothing was "
              "written. Please report it; HSCOURSE_DEBUG=1 shows the details.", err=True)
         sys.exit(70)
+    finally:
+        gc.freeze()
 
 
 @main.command()

@@ -218,6 +218,8 @@ with Renderer(2) as renderer:
     results = renderer.render(jobs, context)
 assert all(isinstance(r, bytes) for r in results.values()), results
 print(time.perf_counter() - start)
+import gc
+gc.freeze()  # as the command line does on its way out (hscourse.cli.run)
 """
 
 

@@ -88,8 +88,18 @@ def test_build_writes_pdfs(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, course)
     code, out, err = run("build", "-p", str(course))
     assert code == 0, err
-    assert out.splitlines()[-1] == (f"4 outputs in {course / 'dist'} (3 rendered, 1 unchanged); "
-                                    "see manifest.json")
+    assert out.splitlines()[-1] == (f"4 outputs in {course / 'dist'} (3 PDFs rendered, 1 other "
+                                    "file written); see manifest.json")
+    code, out, err = run("build", "-p", str(course))
+    assert code == 0, err
+    assert out.splitlines()[-1] == f"4 outputs in {course / 'dist'} (all unchanged)"
+    text = (course / "modules" / "example" / "module.yaml").read_text(encoding="utf-8")
+    text = text.replace("EXPLANATION-Q2 Lagash", "EXPLANATION-Q2 The cities Lagash", 1)
+    (course / "modules" / "example" / "module.yaml").write_text(text, encoding="utf-8")
+    code, out, err = run("build", "-p", str(course))  # only the guide shows explanations
+    assert code == 0, err
+    assert out.splitlines()[-1] == (f"4 outputs in {course / 'dist'} (1 PDF rendered, 2 "
+                                    "unchanged, 1 other file written); see manifest.json")
     assert sorted(p.name for p in (course / "dist").rglob("*.pdf")) == [
         "example-guide.pdf", "example-handout.pdf", "example-quiz.pdf"]
 

@@ -116,7 +116,7 @@ def test_build_watch_rebuilds_on_save_and_stops_on_ctrl_c(tmp_path: Path) -> Non
 
     try:
         first = next_line_with(" outputs in ", 60)
-        assert first is not None and "(3 rendered, 1 unchanged) in " in first, seen
+        assert first is not None and "(3 PDFs rendered, 1 other file written) in " in first, seen
         assert next_line_with("Watching for saves", 10), seen
         time.sleep(0.5)  # the watcher starts a moment after it says so
         rebuilt = None
@@ -126,7 +126,7 @@ def test_build_watch_rebuilds_on_save_and_stops_on_ctrl_c(tmp_path: Path) -> Non
             rebuilt = next_line_with(" outputs in ", 3)
             if rebuilt:
                 break
-        assert rebuilt is not None and "(3 rendered, 1 unchanged) in " in rebuilt, seen
+        assert rebuilt is not None and "(3 PDFs rendered, 1 other file written) in " in rebuilt, seen
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0, seen

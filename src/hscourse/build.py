@@ -47,13 +47,24 @@ class BuildResult:
     outputs: list[Output]
     rendered: list[str] = field(default_factory=list)  # paths actually rendered this time
     warnings: list[Diagnostic] = field(default_factory=list)  # e.g. items an export skipped
+    written: bool = True  # False when dist/ was up to date and nothing was written
 
     def summary(self, seconds: float | None = None) -> str:
-        """What the build wrote, as `build` and its watch print it."""
-        made = len(self.rendered)
+        """What the build wrote, as `build` and its watch print it: the PDFs rendered, those
+        kept from the last build, and the other files (data, exports), written every time."""
         took = f" in {seconds:.2f} s" if seconds is not None else ""
-        return (f"{len(self.outputs)} outputs in {self.dist} ({made} rendered, "
-                f"{len(self.outputs) - made} unchanged){took}; see manifest.json")
+        if not self.written:
+            return f"{len(self.outputs)} outputs in {self.dist} (all unchanged){took}"
+        made = len(self.rendered)
+        pdfs = sum(o.path.endswith(".pdf") for o in self.outputs)
+        others = len(self.outputs) - pdfs
+        parts = [f"{made} PDF{'' if made == 1 else 's'} rendered"]
+        if pdfs > made:
+            parts.append(f"{pdfs - made} unchanged")
+        if others:
+            parts.append(f"{others} other file{'' if others == 1 else 's'} written")
+        return (f"{len(self.outputs)} outputs in {self.dist} ({', '.join(parts)}){took}; "
+                "see manifest.json")
 
 
 def prepare(root: Path, term: Path | None, options: Options) -> Course:
@@ -174,7 +185,7 @@ def build(root: Path, dist: Path | None = None, progress: Progress | None = None
             inputs = stamp.inputs(root, term, options.stamp())
             previous = None if options.force else up_to_date(dist, inputs)
             if previous is not None:
-                return BuildResult(dist, previous, [])
+                return BuildResult(dist, previous, [], written=False)
             return _build(root, dist, progress, term, options, inputs, renderer)
     except OutputError as exc:
         raise ContentError([Diagnostic(str(dist), 0, 0, "", str(exc))]) from None

@@ -123,7 +123,7 @@ def module_page(course: Course, module: Module, page: Page, outputs: list[Output
         pdfs=pdf_links(outputs, module.id, path), home="../index.html", css="../",
         pages=[{"kind": p.kind, "title": p.title, "href": f"{p.kind}.html"} for p in PAGES
                if p.kind != "quiz" or module.data.get("quiz")],
-        edition={"audience": "student", "kind": page.kind, "title": page.title}, form="",
+        edition={"audience": "student", "kind": page.kind, "title": page.title}, form="", web=True,
         **context_extras(course))
 
 

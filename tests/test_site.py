@@ -100,6 +100,10 @@ def test_quiz_page_is_a_real_list_without_answers(prebuilt_site: Path) -> None:
     for marker in ("EXPLANATION-", "FEEDBACK-", "(correct)", "STRONG-ANSWER", "INSTRUCTOR-"):
         assert marker not in quiz
     assert "<script" not in quiz and "<details" not in quiz
+    # The web edition sets each prompt's first paragraph on a line of its own (site.css
+    # targets its span; the printed quiz, tests/golden, runs it in as plain text).
+    heads = re.findall(r'<div class="run-in item-head">.*?</div>', quiz, re.S)
+    assert heads and all('<span class="lead">' in head for head in heads)
 
 
 @pytest.fixture(scope="module")

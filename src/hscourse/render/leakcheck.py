@@ -414,8 +414,7 @@ def html_channels(text: str) -> dict[str, str]:
 def find_leaks(needles: Needles, files: Mapping[Output, bytes]) -> list[Diagnostic]:
     """A Diagnostic for each instructor-only text found in a student artefact, naming the
     module file, line and field it came from, the artefact, page and channels, the text
-    matched, and what to do; [] when clean. needles: secrets.needles_for(course).
-    """
+    matched, and what to do; [] when clean. needles: what secrets.needles_for gathered."""
     out: list[Diagnostic] = []
     for entry, data in sorted(files.items(), key=lambda item: item[0].path):
         if entry.audience != "student":

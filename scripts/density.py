@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Pages and render time against LaTeX's `exam` class (issue 23), run by `make bench`.
 
-Two courses: the shipped one, and one of the issue's shape (4 modules, each a ~300-word
+Three courses: the shipped one, the tests' example course (tests/fixtures/course: one module
+with an item of every kind), and one of the issue's shape (4 modules, each a ~300-word
 reading, 5 discussion questions, 20 four-option multiple-choice and 5 true/false items). For
 each, hscourse builds it cold with --jobs 2, and the same modules are written as exam-class
 LaTeX (scripts/exam-class/module.tex.j2: the quiz as the student copy; the key with what the
@@ -131,10 +132,17 @@ def question(item: dict[str, Any], longest_for_columns: int = 18) -> dict[str, A
                  environment="oneparchoices" if longest <= longest_for_columns else "choices")
     elif kind == "true_false":
         q.update(kind="tf", answer=item["answer"])
+    elif kind == "matching":  # a blank before each entry, the lettered choices beside them
+        rights = sorted(p["right"] for p in item["pairs"])
+        q.update(kind="matching", rights=[latex(r) for r in rights],
+                 lefts=[{"text": latex(p["left"]), "answer": "ABCDEFGHIJ"[rights.index(p["right"])]}
+                        for p in item["pairs"]])
+    elif kind == "ordering":  # the entries in a stable order other than the key's, a blank each
+        entries = sorted(item["correct_order"])
+        q.update(kind="ordering", entries=[
+            {"text": latex(e), "answer": item["correct_order"].index(e) + 1} for e in entries])
     else:
-        answer = item.get("model_answer") or "; ".join(item.get("accepted_answers", [])) or (
-            ", ".join(item.get("correct_order", [])) or ", ".join(
-                f"{p['left']}: {p['right']}" for p in item.get("pairs", [])))
+        answer = item.get("model_answer") or "; ".join(item.get("accepted_answers", []))
         q.update(kind="lines", answer=latex(answer),
                  lines=item.get("answer_lines", 12 if kind == "essay" else 2))
     return q
@@ -160,6 +168,7 @@ def tex_files(course_root: Path, out: Path) -> list[Path]:
                   "paper": course.settings.paper, "questions": questions,
                   "total": f"{sum(i['points'] for i in data.get('quiz', [])):g}",
                   "overview": latex(data["overview"]),
+                  "advisory": latex(data.get("advisory", "")),
                   "objectives": [latex(o["text"] if isinstance(o, dict) else o)
                                  for o in data["objectives"]],
                   "session_plan": [{"minutes": s["minutes"], "activity": latex(s["activity"])}
@@ -318,7 +327,8 @@ def compare(name: str, course_root: Path, work: Path, repeat: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
-    parser.add_argument("--only", choices=["shipped", "issue"], help="measure one course")
+    parser.add_argument("--only", choices=["shipped", "example", "issue"],
+                        help="measure one course")
     args = parser.parse_args()
     if not shutil.which("pdflatex") or subprocess.run(
             ["kpsewhich", "exam.cls"], capture_output=True, text=True).stdout.strip() == "":
@@ -327,12 +337,17 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        if args.only != "issue":
+        if args.only in (None, "shipped"):
             shipped = tmp / "shipped"
             shutil.copytree(REPO / "modules", shipped / "modules")
             shutil.copy2(REPO / "course.yaml", shipped / "course.yaml")
             compare("shipped course", shipped, tmp / "shipped-tex", args.repeat)
-        if args.only != "shipped":
+        if args.only in (None, "example"):
+            example = tmp / "example"
+            shutil.copytree(REPO / "tests" / "fixtures" / "course", example)
+            compare("the example course (tests/fixtures/course)", example, tmp / "example-tex",
+                    args.repeat)
+        if args.only in (None, "issue"):
             compare("the issue's course", issue_course(tmp / "issue"), tmp / "issue-tex",
                     args.repeat)
     return 0

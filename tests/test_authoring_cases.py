@@ -90,7 +90,7 @@ CASES = [
          leaky_template, build,
          "error: modules/example/module.yaml:81:19: quiz[4].model_answer: instructor-only text "
          "'MODEL-ANSWER-unlikely between states.' (quiz item 'ex-q5') appears in "
-         "student/example-handout.pdf on page 3 (page text (PDFium), page text (pdftotext)): "
+         "student/example-handout.pdf on page 2 (page text (PDFium), page text (pdftotext)): "
          "\"…inside states instead? Remember: [MODEL-ANSWER-unlikely between states]. "
          "Then discuss. • EX 101 · Example…\"; if a template of yours prints this field, take it out "
          "of the student template; if these words are meant for students too, write them the "

@@ -152,3 +152,34 @@ def test_an_image_beside_module_yaml_is_drawn(example_course: Path) -> None:
     assert 'src="modules/example/red.png" alt="A red square"' in html
     page = PdfReader(BytesIO(write_pdf(html, course.root))).pages[0]
     assert len(page.images) == 1
+
+
+def test_the_example_quiz_takes_one_page_as_the_exam_class_sets_it(example_build: BuildResult
+                                                                   ) -> None:
+    """Issue 23's page target on the example course: LaTeX's exam class sets its seven items
+    on one page (scripts/density.py), and so does the quiz, with the title block, the content
+    advisory, the name line and the instructions above them."""
+    pages = len(PdfReader(example_build.dist / "student/example-quiz.pdf").pages)
+    assert pages == 1, f"the example quiz takes {pages} pages; see docs/performance.md"
+
+
+@pytest.mark.parametrize("lengths, columns", [
+    ((21, 7, 17), "cols-3"),       # three short options: one line, as the example's first item
+    ((21, 7, 17, 12), "cols-2"),   # four of them: two lines of two (three columns leave one alone)
+    ((15, 7, 17, 12), "cols-4"),   # short enough for four
+    ((25, 7, 17), "cols-2"),       # one too long for a third of the line
+    ((37, 7), ""),                 # one too long for half: a line each
+])
+def test_short_options_share_a_line_in_as_many_columns_as_fit(lengths: tuple[int, ...],
+                                                              columns: str) -> None:
+    course = load_course(EXAMPLE)
+    module = course.modules[0]
+    item = module.data["quiz"][0]
+    assert item["type"] == "single_choice"
+    item["options"] = [{"text": chr(ord("a") + i) * n, **({"correct": True} if i == 0 else {})}
+                       for i, n in enumerate(lengths)]
+    html = render_edition(course, module, EDITIONS[1])
+    first = html[html.index('<section class="item'):]
+    first = first[:first.index("</section>")]
+    expected = f"options {columns}" if columns else "options"
+    assert f'<ol class="{expected}" type="A">' in first

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from hscourse.course.model import Course
 from hscourse.course.resolve import load_resolved
 from hscourse.render import pdf, workers
 from hscourse.render.documents import documents
@@ -194,18 +195,32 @@ path, result = render_one(job, context)
 assert isinstance(result, bytes) and result.startswith(b"%PDF"), result
 print([m for m in ("hscourse.course.model", "hscourse.render.secrets", "jinja2", "yaml",
                    "markdown_it", "babel") if m in sys.modules])
+print([m for m in ("pikepdf", "pypdfium2") if m in sys.modules])
 """
+
+
+def worker_imports(course: Course, kind: str) -> list[str]:
+    """Run WORKER on the course's document of this kind: the two lists it prints."""
+    doc = next(d for d in documents(course) if d.entry.kind == kind)
+    context = workers.build_context(course, None, True)
+    assert context.needles is not None and context.needles.grams  # there is something to find
+    job = Job(doc.entry.path, doc.html, doc.entry.audience == "student", doc.folders)
+    done = subprocess.run([sys.executable, "-c", WORKER], input=pickle.dumps((context, job)),
+                          capture_output=True, check=True, cwd=REPO)
+    return done.stdout.decode().split("\n")[-3:-1]
 
 
 def test_a_render_worker_imports_nothing_of_the_course_model() -> None:
     """The leak check's needles come from the course (render/secrets.py), but a worker
     searches with leakcheck.py alone, so the import every cold build waits for leaves the
     course model, Jinja, YAML, Markdown and Babel out."""
+    assert worker_imports(load_resolved(EXAMPLE), "quiz")[0] == "[]"
+
+
+def test_the_leak_checks_pdf_readers_are_imported_for_a_student_document_only() -> None:
+    """A worker has WeasyPrint at start; pikepdf and PDFium (50 ms) come with the first
+    student PDF it checks, so the worker that renders a small course's guide, which the
+    build waits for, starts without them."""
     course = load_resolved(EXAMPLE)
-    quiz = next(d for d in documents(course) if d.entry.kind == "quiz")
-    context = workers.build_context(course, None, True)
-    assert context.needles is not None and context.needles.grams  # there is something to find
-    job = Job(quiz.entry.path, quiz.html, True, quiz.folders)
-    done = subprocess.run([sys.executable, "-c", WORKER], input=pickle.dumps((context, job)),
-                          capture_output=True, check=True, cwd=REPO)
-    assert done.stdout.decode().split("\n")[-2] == "[]"
+    assert worker_imports(course, "guide")[1] == "[]"
+    assert worker_imports(course, "quiz")[1] == "['pikepdf', 'pypdfium2']"

@@ -77,7 +77,7 @@ def test_rebuilds_render_only_what_changed_with_the_same_workers(tmp_path: Path)
         edit(root, "Water can be", "Water may be")
         second = rebuilder.rebuild()
         assert second.result is not None
-        assert second.result.rendered == ["student/m1-quiz.pdf", "instructor/m1-guide.pdf"]
+        assert second.result.rendered == ["instructor/m1-guide.pdf", "student/m1-quiz.pdf"]
         assert worker_pids(rebuilder) == workers
         edit(root, "answer: true", "answer: maybe")
         broken = rebuilder.rebuild()

@@ -19,6 +19,7 @@ import click
 
 from hscourse import __version__
 from hscourse.errors import ContentError, printable
+from hscourse.render.server import RENDERING_COMMANDS, start_server, start_workers_from_a_server
 
 
 def echo(message: str, err: bool = False, nl: bool = True) -> None:
@@ -88,9 +89,6 @@ def reports_content_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-RENDERING_COMMANDS = ("build", "serve")
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hscourse")
 @click.pass_context
@@ -100,9 +98,7 @@ def main(ctx: click.Context) -> None:
     Start with `hscourse check` to validate the course, then `hscourse build`.
     """
     if ctx.invoked_subcommand in RENDERING_COMMANDS:
-        from hscourse.render.server import start_server
-
-        start_server()  # its import of the renderer overlaps the loading of the course
+        start_server()  # `hscourse` started it already (__main__); for other callers
 
 
 class ProgressDisplay:
@@ -513,8 +509,6 @@ def run() -> None:
     Python's last collection at exit walked every object of a build (the course, its HTML,
     its PDFs), 0.1 s of every command's end (docs/performance.md); the process's end frees
     them all at once anyway."""
-    from hscourse.render.server import start_workers_from_a_server
-
     start_workers_from_a_server()  # `python -m hscourse` and the console script are guarded
     try:
         main(standalone_mode=True)

@@ -87,7 +87,9 @@ def module_documents(course: Course, module: Module) -> Iterable[Document]:
     folders = (f"modules/{module.id}", *asset_folders(course))
     versions = course.versions(module) if module.data.get("quiz") else 0
     large = large_print(course)
-    for edition in EDITIONS:
+    # The guide first: a module's longest document, it is sent to render first when the
+    # workers are already waiting for HTML, as they are in a small build.
+    for edition in sorted(EDITIONS, key=lambda e: e.kind != "guide"):
         if edition.kind == "quiz" and versions != 1:
             continue
         doc = Document(_entry(edition.path(module.id), edition.audience, edition.kind,

@@ -100,13 +100,12 @@ def _die_with_build(build: int) -> None:
 
 
 def import_renderer() -> None:
-    """What rendering and the leak check import (about a second): each worker imports it at
-    start, while the build is still loading the course. (Importing it once in the build and
-    forking after was cheaper in CPU but a second slower for a small rebuild: the import then
-    no longer overlapped the loading.)"""
-    import pikepdf  # noqa: F401
-    import pypdfium2  # noqa: F401
-
+    """What rendering imports (about half a second): each worker has it at start, while the
+    build is still loading the course. (Importing it once in the build and forking after was
+    cheaper in CPU but a second slower for a small rebuild: the import then no longer
+    overlapped the loading.) The leak check's PDF readers (pikepdf, PDFium: 50 ms) are
+    imported by the first student document a worker checks: a worker that renders only
+    instructor documents, as the one rendering a small course's guide does, never needs them."""
     import hscourse.render.leakcheck  # noqa: F401
     import hscourse.render.pdf  # noqa: F401
     from hscourse.render.native import import_weasyprint

@@ -19,7 +19,6 @@ import click
 
 from hscourse import __version__
 from hscourse.errors import ContentError, printable
-from hscourse.render.server import RENDERING_COMMANDS, start_server, start_workers_from_a_server
 
 
 def echo(message: str, err: bool = False, nl: bool = True) -> None:
@@ -91,14 +90,11 @@ def reports_content_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hscourse")
-@click.pass_context
-def main(ctx: click.Context) -> None:
+def main() -> None:
     """Turn a course kept as YAML into student and instructor PDFs.
 
     Start with `hscourse check` to validate the course, then `hscourse build`.
     """
-    if ctx.invoked_subcommand in RENDERING_COMMANDS:
-        start_server()  # `hscourse` started it already (__main__); for other callers
 
 
 class ProgressDisplay:
@@ -503,13 +499,13 @@ def import_(source: Path, output: Path, split: bool) -> None:
 
 
 def run() -> None:
-    """The console entry point: `main`, with any unexpected failure reported in one line.
+    """The command line: `main`, with any unexpected failure reported in one line. The
+    entry point (hscourse.__main__) calls it once the render server is on its way.
 
     Whatever the command made is frozen out of the cycle collector's reach on the way out:
     Python's last collection at exit walked every object of a build (the course, its HTML,
     its PDFs), 0.1 s of every command's end (docs/performance.md); the process's end frees
     them all at once anyway."""
-    start_workers_from_a_server()  # `python -m hscourse` and the console script are guarded
     try:
         main(standalone_mode=True)
     except Exception as exc:  # a bug: say so plainly instead of a traceback

@@ -19,7 +19,7 @@ from multiprocessing.context import BaseContext
 PRELOAD = "hscourse.render.preload"
 STARTED_BY = "HSCOURSE_FORKSERVER_FOR"  # the process id of the build that started it
 RENDERING_COMMANDS = ("build", "serve")
-_SERVED = {"enabled": False, "started": False}
+_SERVED = {"enabled": False}
 
 
 def start_workers_from_a_server(enabled: bool = True) -> None:
@@ -51,21 +51,21 @@ def server_context() -> BaseContext:
 
 
 def start_for_command(args: list[str]) -> None:
-    """Turn the forkserver on and start it when the command line's arguments name a command
-    that renders (the first argument that is not an option: the command group has options
-    only, -h, --help and --version)."""
+    """What the command line's entry point does first: render workers come from the
+    forkserver for every command (the entry points are guarded), and the server starts now
+    when the arguments name a command that renders (the first argument that is not an
+    option: the command group has options only, -h, --help and --version)."""
+    start_workers_from_a_server()
     command = next((arg for arg in args if not arg.startswith("-")), None)
     if command in RENDERING_COMMANDS:
-        start_workers_from_a_server()
         start_server()
 
 
 def start_server() -> None:
-    """Start the forkserver now, when workers will come from it, once. Starting it takes
-    about 10 ms, in a thread; its import of the renderer then runs in the server, beside this
+    """Start the forkserver now, when workers will come from it. Starting it takes about
+    10 ms, in a thread; its import of the renderer then runs in the server, beside this
     process. Workers asked for later are forked as soon as the import is done."""
-    if serves() and not _SERVED["started"]:
-        _SERVED["started"] = True
+    if serves():
         from multiprocessing import forkserver
 
         server_context()

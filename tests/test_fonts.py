@@ -20,10 +20,10 @@ MODULE = "modules/example/module.yaml"
 @pytest.fixture
 def fresh_cache() -> Iterator[None]:
     """Tests that fake fontconfig must not leave their answers in the process-wide cache."""
-    for cached in (fonts.coverage, fonts.covered_points, fonts._installed_charsets):
+    for cached in (fonts.coverage, fonts.covered_points, fonts._fc_list):
         cached.cache_clear()
     yield
-    for cached in (fonts.coverage, fonts.covered_points, fonts._installed_charsets):
+    for cached in (fonts.coverage, fonts.covered_points, fonts._fc_list):
         cached.cache_clear()
 
 
@@ -108,3 +108,13 @@ def test_without_fc_list_the_check_says_what_to_install(
     monkeypatch.setattr(fonts.shutil, "which", lambda name: None)
     [problem] = fonts.coverage_errors(load_course(REPO))
     assert "install the Debian package fontconfig" in problem.message
+
+
+def test_the_check_reads_only_the_fonts_it_needs(fresh_cache: None, example_course: Path
+                                                 ) -> None:
+    """The example's text is Latin and Simplified Chinese (and line breaks, which no font
+    has but none needs): the first two fonts cover it, and the other twelve are not read."""
+    assert fonts.coverage_errors(load_course(example_course)) == []
+    families = list(dict.fromkeys(f.family for f in fonts.configured_fonts()))
+    assert families[:2] == ["Noto Serif", "Noto Serif CJK SC"]
+    assert fonts.coverage.cache_info().currsize == 2

@@ -46,7 +46,19 @@ def test_a_plain_stylesheet_is_parsed_once_and_taken_out() -> None:
     assert len(sheets) == 1 and again[0] is sheets[0]
 
 
-@pytest.mark.parametrize("kind", ["guide", "quiz"])
+def test_every_edition_of_a_language_shares_the_stylesheet_a_process_parses_once() -> None:
+    """What an edition adds (the handout's type size and margins) comes after the shared
+    <style>, in one of its own, so that a worker rendering a quiz and then a handout parses
+    one stylesheet, not two."""
+    docs = documents(load_resolved(EXAMPLE))
+    assert {d.entry.kind for d in docs} >= {"guide", "quiz", "handout"}
+    shared = {pdf.split_stylesheet(d.html)[1][0] for d in docs}
+    assert len(shared) == 1
+    handout = next(d.html for d in docs if d.entry.kind == "handout")
+    assert "html { font-size: 11pt; }" in pdf.split_stylesheet(handout)[0]
+
+
+@pytest.mark.parametrize("kind", ["guide", "quiz", "handout"])
 def test_the_pdf_is_the_same_with_the_stylesheet_apart_and_the_fonts_shared(
         kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """As a worker renders (the stylesheet parsed apart, the font configuration shared with

@@ -286,8 +286,9 @@ COURSE = obj({
                    "`hscourse init` writes one; keep it out of anything you publish.",
                    minLength=16, **{"x-secret": True,
                                     "x-expected": "at least 16 characters of random text"}),
-    "extra_css": text("A stylesheet of your own, added after the built-in one: the name of a "
-                      ".css file in the course's templates/ folder (or the term's).",
+    "extra_css": text("A stylesheet of your own, added after the built-in one, whose rules "
+                      "win over it: the name of a .css file in the course's templates/ "
+                      "folder (or the term's).",
                       pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*\.css$",
                       **{"x-expected": "the name of a .css file in templates/, e.g. extra.css"}),
     "allow_hard_links": {"type": "boolean", "default": False,

@@ -103,12 +103,23 @@ def test_every_shipped_pdf_has_ordered_headings_lists_tables_and_bookmarks(shipp
             assert outline.root, f"{pdf.name} has no bookmarks"
 
 
+def a_character_no_font_has() -> str:
+    """A private-use character that no installed font draws (TeX Live's TeX Gyre fonts
+    draw U+E000, so it depends on the machine)."""
+    for point in (0xE000, 0xF0000, 0x10FFFD):
+        if not subprocess.run(["fc-list", f":charset={point:x}", "family"], capture_output=True,
+                              text=True, check=True).stdout.strip():
+            return chr(point)
+    raise AssertionError("every candidate private-use character has a font here")
+
+
 def test_a_missing_glyph_fails_the_render() -> None:
     """WeasyPrint only warns and draws a box; hscourse fails the document instead (the
     coverage check at `check` names the font package first, this is the backstop)."""
+    char = a_character_no_font_has()
     html = ('<!DOCTYPE html><html lang="en"><head><title>t</title></head><body>'
-            '<p>private use: \ue000</p></body></html>')
-    with pytest.raises(RenderError, match=r".notdef glyph rendered .* \(U\+E000\)"):
+            f'<p>private use: {char}</p></body></html>')
+    with pytest.raises(RenderError, match=rf".notdef glyph rendered .* \(U\+{ord(char):04X}\)"):
         write_pdf(html, REPO)
 
 

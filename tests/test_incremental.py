@@ -170,27 +170,44 @@ def _processes_marked(marker: str) -> list[int]:
     return found
 
 
-def test_killed_build_leaves_no_worker_processes(fresh_two_modules: Path) -> None:
+def _parent(pid: int) -> int:
+    return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_killed_build_leaves_no_worker_processes(fresh_two_modules: Path, tmp_path: Path
+                                                 ) -> None:
+    """Also: the command line's forkserver is a fork of the build (the same command line, no
+    new interpreter; render/server.py), listening in a folder only this user may enter,
+    which it removes when the build is killed."""
     two_modules = fresh_two_modules
     marker = f"HSCOURSE_TEST_RUN=killed-{uuid.uuid4().hex}"
     process = subprocess.Popen([sys.executable, "-m", "hscourse", "build", "--jobs", "2",
                                 "--project", str(two_modules)], stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, text=True,
-                               env={**os.environ, "HSCOURSE_TEST_RUN": marker.split("=")[1]})
+                               env={**os.environ, "HSCOURSE_TEST_RUN": marker.split("=")[1],
+                                    "TMPDIR": str(tmp_path)})  # Jinja's cache goes there too
     assert process.stdout is not None and process.stdout.readline().startswith("[")
-    assert len(_processes_marked(marker)) >= 4  # the build, the forkserver, two workers
+    marked = _processes_marked(marker)
+    assert len(marked) >= 4  # the build, the forkserver, two workers
+    command = (Path("/proc") / str(process.pid) / "cmdline").read_bytes()
+    children = {p: (Path("/proc") / str(p) / "cmdline").read_bytes() for p in marked
+                if _parent(p) == process.pid}  # the forkserver and the resource tracker
+    assert list(children.values()).count(command) == 1, children
+    [folder] = tmp_path.glob(f"hscourse-{process.pid}-*")
+    assert folder.stat().st_mode & 0o777 == 0o700 and (folder / "server").is_socket()
     process.send_signal(signal.SIGKILL)
     process.wait()
     deadline = time.monotonic() + 10
     while _processes_marked(marker) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _processes_marked(marker) == []
+    assert list(tmp_path.glob("hscourse-*")) == []
 
 
 ORPHANED_FORKSERVER = """
 import ctypes, os, subprocess, sys
 ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphans of the build come here
-subprocess.run([sys.executable, "-c", sys.argv[1]], check=True)
+subprocess.run([sys.executable, "-c", *sys.argv[1:]], check=True)
 codes = []
 while True:
     try:
@@ -201,21 +218,30 @@ print(sorted(codes))
 """
 
 STARTS_THE_SERVER_AND_ENDS = """
-import threading
+import sys, threading
 from hscourse.render.server import start_server, start_workers_from_a_server
 start_workers_from_a_server()
+if sys.argv[1] == "spawned":  # with a second thread running, the server is not forked
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
 start_server()
-next(t for t in threading.enumerate() if t.name == "hscourse-start-server").join()
+starting = [t for t in threading.enumerate() if t.name == "hscourse-start-server"]
+assert len(starting) == (sys.argv[1] == "spawned"), starting
+for thread in starting:
+    thread.join()
 """
 
 
-def test_a_build_that_ends_early_ends_the_forkserver_in_the_middle_of_its_import() -> None:
+@pytest.mark.parametrize("how", ["forked", "spawned"])
+def test_a_build_that_ends_early_ends_the_forkserver_in_the_middle_of_its_import(how: str
+                                                                                 ) -> None:
     """The command line starts the forkserver before it knows whether it will render (a build
     may be up to date, or fail at once). A build that ends at once must not leave it
     importing the renderer (most of a second), holding the build's output pipes open: it
     ends with its parent (status 1, render/preload.py), where a forkserver that finished
     its import would leave its loop with status 0. Run under a subreaper, which collects
-    the orphaned forkserver and the resource tracker and reports how they ended."""
-    done = subprocess.run([sys.executable, "-c", ORPHANED_FORKSERVER, STARTS_THE_SERVER_AND_ENDS],
-                          capture_output=True, text=True, check=True)
+    the orphaned forkserver (and the resource tracker, when multiprocessing started it)
+    and reports how they ended. The server is forked from the build where it can be, and
+    started by multiprocessing where not (render/server.py): both end alike."""
+    done = subprocess.run([sys.executable, "-c", ORPHANED_FORKSERVER, STARTS_THE_SERVER_AND_ENDS,
+                           how], capture_output=True, text=True, check=True)
     assert 1 in json.loads(done.stdout), done.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -43,9 +44,12 @@ def test_the_command_line_builds_the_same_bytes(example_build: BuildResult,
     renderer imported, render/preload.py); a build in this process forks them from a process
     that has rendered other documents. Neither may change a byte."""
     course = shutil.copytree(EXAMPLE, tmp_path / "course")
+    (tmp_path / "tmp").mkdir()
     done = subprocess.run([sys.executable, "-m", "hscourse", "build", "-q", "-j", "2", "-p",
-                           str(course)], capture_output=True, text=True, check=False)
+                           str(course)], capture_output=True, text=True, check=False,
+                          env={**os.environ, "TMPDIR": str(tmp_path / "tmp")})
     assert done.returncode == 0, done.stderr
+    assert list((tmp_path / "tmp").glob("hscourse-*")) == []  # the forkserver's socket
     ours, theirs = files(course / "dist"), files(example_build.dist)
     # The manifest's digest of the inputs covers the course's folder, which differs here
     outputs = [json.loads(f.pop("manifest.json"))["outputs"] for f in (ours, theirs)]

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ctypes.util
 import json
+import re
 import shutil
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -78,3 +80,53 @@ def test_find_library_is_given_back_after_the_import() -> None:
         assert ctypes.util.find_library is not before
         assert ctypes.util.find_library("pango-1.0") == "libpango-1.0.so.0"
     assert ctypes.util.find_library is before
+
+
+def _weasyprint_ffi() -> Any:
+    native.import_weasyprint()
+    from weasyprint.text.ffi import ffi
+
+    return ffi
+
+
+@pytest.mark.parametrize("cdecl", ["hb_codepoint_t[41]", "hb_tag_t[100]", " char [ 4 ] ",
+                                   "PangoRectangle[3]", "PangoRectangle *[2]"])
+def test_an_array_type_is_the_very_type_cffi_parses(cdecl: str) -> None:
+    ffi = _weasyprint_ffi()
+    assert isinstance(ffi._parsed_types, native.ArrayTypes)  # noqa: SLF001
+    with ffi._lock:  # noqa: SLF001 - as cffi's own parse of a new type holds it
+        parsed = ffi._get_cached_btype(ffi._parser.parse_type(cdecl))  # noqa: SLF001
+    assert ffi.typeof(cdecl) is parsed
+
+
+def test_other_types_and_bad_arrays_are_left_to_cffi() -> None:
+    ffi = _weasyprint_ffi()
+    assert ffi.typeof("char[]").length is None and ffi.typeof("PangoRectangle *").kind == "pointer"
+    import cffi
+
+    for bad in ("void[3]", "no_such_type[2]"):  # the error a plain FFI gives
+        with pytest.raises(Exception) as plain:
+            cffi.FFI().typeof(bad)
+        with pytest.raises(type(plain.value), match=re.escape(str(plain.value).split("\n")[0])):
+            ffi.typeof(bad)
+
+
+def test_a_render_parses_no_array_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each font of each document asks for `hb_codepoint_t[n]` with its own n: none of them
+    reaches cffi's C parser."""
+    from hscourse.course.resolve import load_resolved
+    from hscourse.render.documents import documents
+    from hscourse.render.pdf import write_pdf
+
+    from conftest import EXAMPLE
+
+    ffi = _weasyprint_ffi()
+    parsed: list[str] = []
+    parse = ffi._parser.parse_type  # noqa: SLF001
+    monkeypatch.setattr(ffi._parser, "parse_type",  # noqa: SLF001
+                        lambda cdecl: parsed.append(cdecl) or parse(cdecl))
+    for doc in documents(load_resolved(EXAMPLE)):
+        assert write_pdf(doc.html, EXAMPLE).startswith(b"%PDF")
+    made = [k for k in ffi._parsed_types if isinstance(k, str) and "hb_codepoint_t[" in k]  # noqa: SLF001
+    assert len(made) >= 6
+    assert not [c for c in parsed if "[" in c and c.rstrip().endswith("]") and "[]" not in c]

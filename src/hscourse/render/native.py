@@ -1,4 +1,5 @@
 """Importing WeasyPrint without running a compiler: its C libraries found in the linker's cache.
+And its C array types made without parsing C (see ArrayTypes).
 
 WeasyPrint loads each of its C libraries (GObject, Pango, HarfBuzz, fontconfig) through cffi
 by trying up to six names, one per platform. cffi asks `ctypes.util.find_library` about each
@@ -22,6 +23,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
 # The ABI that ldconfig -p prints beside a 64-bit library (as ctypes.util reads it).
 _ABI = {"x86_64-64": "libc6,x86-64", "ppc64-64": "libc6,64bit", "sparc64-64": "libc6,64bit",
@@ -63,8 +65,50 @@ def libraries_from_linker_cache() -> Iterator[None]:
         ctypes.util.find_library = original
 
 
+_ARRAY = re.compile(r"\s*([A-Za-z_]\w*)\s*\[\s*(\d+)\s*\]\s*")
+
+
+class ArrayTypes(dict[Any, Any]):
+    """cffi's cache of the C types it has parsed (FFI._parsed_types), which makes a
+    fixed-length array type, `T[n]`, from the type T without parsing C.
+
+    WeasyPrint asks for `hb_codepoint_t[n]` with each font's glyph count as n, two or three
+    times for each font of each document. Every new n is a new string to cffi, which parses
+    it as a C declaration after a line for each of the 660 type names WeasyPrint declares:
+    3 ms each, 20 to 60 ms of every document. The type made here is the very object cffi
+    makes (tests/test_native.py)."""
+
+    def __init__(self, ffi: Any, parsed: dict[Any, Any]):
+        super().__init__(parsed)
+        self.ffi = ffi
+
+    def __missing__(self, cdecl: object) -> tuple[Any, bool]:
+        found = _ARRAY.fullmatch(cdecl) if isinstance(cdecl, str) else None
+        if found is None:
+            raise KeyError(cdecl)
+        try:
+            pointer = self.ffi.typeof(f"{found[1]} *")
+        except Exception:  # noqa: BLE001 - an unknown name: cffi's own parse says so
+            raise KeyError(cdecl) from None
+        if pointer.item.kind not in ("primitive", "struct", "union", "enum", "pointer"):
+            raise KeyError(cdecl)  # an array of functions or of void: cffi says what is wrong
+        made = self[cdecl] = (self.ffi._backend.new_array_type(pointer, int(found[2])), False)
+        return made
+
+    @classmethod
+    def install(cls, ffi: Any) -> None:
+        """Put this cache in place of ffi's, where ffi has the cache this knows."""
+        parsed = getattr(ffi, "_parsed_types", None)  # already installed: not a dict
+        if type(parsed) is dict and hasattr(ffi, "_backend"):
+            ffi._parsed_types = cls(ffi, parsed)
+
+
 def import_weasyprint() -> None:
-    """Import WeasyPrint (once per process), its libraries found as above."""
+    """Import WeasyPrint (once per process), its libraries found as above, and its array
+    types made as ArrayTypes makes them."""
     if "weasyprint" not in sys.modules:
         with libraries_from_linker_cache():
             import weasyprint  # noqa: F401
+    from weasyprint.text.ffi import ffi
+
+    ArrayTypes.install(ffi)

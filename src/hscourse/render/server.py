@@ -3,8 +3,9 @@
 multiprocessing's forkserver imports the renderer once (render/preload.py) and forks every
 worker from that state, so each starts with WeasyPrint imported. The import takes most of a
 second, so the command line starts the forkserver as soon as it knows it may render (`build`,
-`serve`): before it imports the rest of hscourse (a fifth of a second) and reads the course.
-This module imports nothing of hscourse, so that the start comes first.
+`serve`): before it imports the rest of hscourse (a fifth of a second) and reads the course,
+by forking itself into the server where it can (_fork_the_server). This module imports
+nothing of hscourse, and little else, so that the start comes first.
 """
 
 from __future__ import annotations
@@ -113,7 +114,14 @@ def _fork_the_server() -> bool:
         return False
     os.environ[STARTED_BY] = str(os.getpid())
     alive_r, alive_w = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no process to spare: multiprocessing will say so in its own words
+        for fd in (alive_r, alive_w):
+            os.close(fd)
+        listener.close()
+        _remove(folder, address)
+        return False
     if pid == 0:
         _SOCKET.append((folder, address))
         _serve(listener.fileno(), alive_r, alive_w)

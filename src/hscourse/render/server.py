@@ -104,22 +104,19 @@ def _fork_the_server() -> bool:
     folder = os.path.join(os.environ.get("TMPDIR") or "/tmp",
                           f"hscourse-{os.getpid()}-{os.urandom(6).hex()}")
     address = os.path.join(folder, "server")
+    listener = socket.socket(socket.AF_UNIX)
+    pipe: tuple[int, int] | None = None
     try:
         os.mkdir(folder, 0o700)
-        listener = socket.socket(socket.AF_UNIX)
         listener.bind(address)
         listener.listen()
-    except OSError:
-        _remove(folder, address)
-        return False
-    os.environ[STARTED_BY] = str(os.getpid())
-    alive_r, alive_w = os.pipe()
-    try:
+        os.environ[STARTED_BY] = str(os.getpid())
+        pipe = alive_r, alive_w = os.pipe()
         pid = os.fork()
-    except OSError:  # no process to spare: multiprocessing will say so in its own words
-        for fd in (alive_r, alive_w):
-            os.close(fd)
+    except OSError:  # no socket, pipe or process to spare: multiprocessing starts it instead
         listener.close()
+        for fd in pipe or ():
+            os.close(fd)
         _remove(folder, address)
         return False
     if pid == 0:
@@ -144,7 +141,7 @@ def _serve(listener: int, alive_r: int, alive_w: int) -> NoReturn:
     try:
         os.close(alive_w)
         keep = sorted({0, 1, 2, listener, alive_r})
-        for low, high in zip(keep, keep[1:] + [_max_fds()]):
+        for low, high in zip(keep, keep[1:] + [os.sysconf("SC_OPEN_MAX")]):
             os.closerange(low + 1, high)
         from multiprocessing import forkserver
 
@@ -156,11 +153,6 @@ def _serve(listener: int, alive_r: int, alive_w: int) -> NoReturn:
     finally:
         _remove_socket()
         os._exit(code)
-
-
-def _max_fds() -> int:
-    """One more than the highest file descriptor this process may have."""
-    return os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024
 
 
 def _remove_socket() -> None:

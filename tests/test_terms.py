@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -221,6 +222,41 @@ def test_extra_css_adds_to_the_built_in_stylesheet_in_every_edition(tmp_path: Pa
     for html in pages:
         assert "h1 { color: #123456; }" in html
         assert html.index("h1 { color: #123456; }") > html.index(".advisory")  # after print.css
+
+
+def _fill_colours(pdf: bytes) -> Counter[str]:
+    """How often the pages' content streams set each non-stroking RGB colour ("r g b rg")."""
+    import re
+    from io import BytesIO
+
+    import pikepdf
+
+    with pikepdf.open(BytesIO(pdf)) as document:
+        streams = b"".join(page.Contents.read_bytes() if isinstance(page.Contents, pikepdf.Stream)
+                           else b"".join(c.read_bytes() for c in page.Contents)
+                           for page in document.pages)
+    return Counter(" ".join(f"{round(float(v) * 255):02x}" for v in m.groups())
+                   for m in re.finditer(rb"([\d.]+) ([\d.]+) ([\d.]+) rg", streams))
+
+
+def test_extra_css_wins_over_a_more_specific_built_in_rule(tmp_path: Path) -> None:
+    """extra_css comes in a <style> of its own after the built-in stylesheet, which a render
+    takes apart (render/pdf.py, split_stylesheet): its `p` beats the built-in `.kicker`."""
+    from hscourse.course.project import load_course
+    from hscourse.render.pdf import write_pdf
+
+    root = copy_course(EXAMPLE, tmp_path / "course")
+    (root / "templates").mkdir()
+    (root / "templates/extra.css").write_text("p { color: #123456; }\n", encoding="utf-8")
+    plain = load_course(root)
+    quiz = next(e for e in EDITIONS if e.kind == "quiz")
+    before = _fill_colours(write_pdf(render_edition(plain, plain.modules[0], quiz), root))
+    with (root / "course.yaml").open("a", encoding="utf-8") as f:
+        f.write("extra_css: extra.css\n")
+    course = load_course(root)
+    after = _fill_colours(write_pdf(render_edition(course, course.modules[0], quiz), root))
+    assert "12 34 56" not in before and after["12 34 56"] > 0
+    assert after["1f 4e 79"] < before["1f 4e 79"]  # the kicker's built-in colour, one use fewer
 
 
 def test_a_base_override_reaches_the_reader(tmp_path: Path) -> None:

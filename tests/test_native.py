@@ -90,10 +90,13 @@ def _weasyprint_ffi() -> Any:
 
 
 @pytest.mark.parametrize("cdecl", ["hb_codepoint_t[41]", "hb_tag_t[100]", " char [ 4 ] ",
-                                   "PangoRectangle[3]", "PangoRectangle *[2]"])
-def test_an_array_type_is_the_very_type_cffi_parses(cdecl: str) -> None:
+                                   "PangoRectangle[3]", "PangoRectangle *[2]", "char[]",
+                                   "PangoLogAttr[]", "PangoFcFontMap *", "unsigned int *",
+                                   "hb_tag_t *", "char *", "char **", "gboolean",
+                                   "unsigned long long[2]", "PangoWrapMode *"])
+def test_a_simple_type_is_the_very_type_cffi_parses(cdecl: str) -> None:
     ffi = _weasyprint_ffi()
-    assert isinstance(ffi._parsed_types, native.ArrayTypes)  # noqa: SLF001
+    assert isinstance(ffi._parsed_types, native.SimpleTypes)  # noqa: SLF001
     with ffi._lock:  # noqa: SLF001 - as cffi's own parse of a new type holds it
         parsed = ffi._get_cached_btype(ffi._parser.parse_type(cdecl))  # noqa: SLF001
     assert ffi.typeof(cdecl) is parsed
@@ -101,7 +104,10 @@ def test_an_array_type_is_the_very_type_cffi_parses(cdecl: str) -> None:
 
 def test_other_types_and_bad_arrays_are_left_to_cffi() -> None:
     ffi = _weasyprint_ffi()
-    assert ffi.typeof("char[]").length is None and ffi.typeof("PangoRectangle *").kind == "pointer"
+    for other in ("const char *", "void *", "int(*)(int)", "struct _PangoRectangle *"):
+        with ffi._lock:  # noqa: SLF001
+            parsed = ffi._get_cached_btype(ffi._parser.parse_type(other))  # noqa: SLF001
+        assert ffi.typeof(other) is parsed
     import cffi
 
     for bad in ("void[3]", "no_such_type[2]"):  # the error a plain FFI gives
@@ -111,9 +117,10 @@ def test_other_types_and_bad_arrays_are_left_to_cffi() -> None:
             ffi.typeof(bad)
 
 
-def test_a_render_parses_no_array_type(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each font of each document asks for `hb_codepoint_t[n]` with its own n: none of them
-    reaches cffi's C parser."""
+def test_a_render_parses_no_c(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each font of each document asks for `hb_codepoint_t[n]` with its own n, and a
+    process's first document for a few other types: none of them reaches cffi's C parser
+    (the cache starts empty here, as in a fresh worker)."""
     from hscourse.course.resolve import load_resolved
     from hscourse.render.documents import documents
     from hscourse.render.pdf import write_pdf
@@ -125,8 +132,9 @@ def test_a_render_parses_no_array_type(monkeypatch: pytest.MonkeyPatch) -> None:
     parse = ffi._parser.parse_type  # noqa: SLF001
     monkeypatch.setattr(ffi._parser, "parse_type",  # noqa: SLF001
                         lambda cdecl: parsed.append(cdecl) or parse(cdecl))
+    monkeypatch.setattr(ffi, "_parsed_types", native.SimpleTypes(ffi, {}))
     for doc in documents(load_resolved(EXAMPLE)):
         assert write_pdf(doc.html, EXAMPLE).startswith(b"%PDF")
     made = [k for k in ffi._parsed_types if isinstance(k, str) and "hb_codepoint_t[" in k]  # noqa: SLF001
-    assert len(made) >= 6
-    assert not [c for c in parsed if "[" in c and c.rstrip().endswith("]") and "[]" not in c]
+    assert len(made) >= 6 and "PangoRectangle *" in ffi._parsed_types  # noqa: SLF001
+    assert parsed == []

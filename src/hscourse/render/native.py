@@ -1,5 +1,5 @@
 """Importing WeasyPrint without running a compiler: its C libraries found in the linker's cache.
-And its C array types made without parsing C (see ArrayTypes).
+And its simple C types made without parsing C (see SimpleTypes).
 
 WeasyPrint loads each of its C libraries (GObject, Pango, HarfBuzz, fontconfig) through cffi
 by trying up to six names, one per platform. cffi asks `ctypes.util.find_library` about each
@@ -65,50 +65,73 @@ def libraries_from_linker_cache() -> Iterator[None]:
         ctypes.util.find_library = original
 
 
-_ARRAY = re.compile(r"\s*([A-Za-z_]\w*)\s*\[\s*(\d+)\s*\]\s*")
+# A type name (one or more words), pointer stars, and an optional array suffix: `T`, `T *`,
+# `unsigned int *`, `T[]`, `T[n]`, `T *[n]`.
+_SIMPLE = re.compile(r"\s*([A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)*)\s*((?:\*\s*)*)(?:\[\s*(\d*)\s*\]\s*)?")
 
 
-class ArrayTypes(dict[Any, Any]):
-    """cffi's cache of the C types it has parsed (FFI._parsed_types), which makes a
-    fixed-length array type, `T[n]`, from the type T without parsing C.
+class SimpleTypes(dict[Any, Any]):
+    """cffi's cache of the C types it has parsed (FFI._parsed_types), which makes the simple
+    ones (a declared name, pointers to it, an array of it) from cffi's own type model
+    without parsing C.
 
-    WeasyPrint asks for `hb_codepoint_t[n]` with each font's glyph count as n, two or three
-    times for each font of each document. Every new n is a new string to cffi, which runs
-    its C parser (pycparser) on it, with a line declaring each of WeasyPrint's 64 type names:
-    2-3 ms each, 20 to 60 ms of every document. The type made here is the very object cffi
-    makes (tests/test_native.py)."""
+    Every type string new to cffi goes through its C parser (pycparser), behind a line
+    declaring each of WeasyPrint's 64 type names: 2-3 ms a string. WeasyPrint asks for
+    `hb_codepoint_t[n]` with each font's glyph count as n, two or three times for each font
+    of each document (20 to 60 ms of every document), and for about eight other types in
+    each process's first document (17 ms). The type made here is the very object cffi's
+    parse makes (tests/test_native.py); anything else (qualifiers, functions, void, unknown
+    names) is left to the parse, and to its errors."""
 
     def __init__(self, ffi: Any, parsed: dict[Any, Any]):
         super().__init__(parsed)
         self.ffi = ffi
 
     def __missing__(self, cdecl: object) -> tuple[Any, bool]:
-        found = _ARRAY.fullmatch(cdecl) if isinstance(cdecl, str) else None
-        if found is None:
+        found = _SIMPLE.fullmatch(cdecl) if isinstance(cdecl, str) else None
+        made = self._model(found[1], found[2].count("*"), found[3]) if found else None
+        if made is None:
             raise KeyError(cdecl)
-        try:
-            pointer = self.ffi.typeof(f"{found[1]} *")
-        except Exception:  # noqa: BLE001 - an unknown name: cffi's own parse says so
-            raise KeyError(cdecl) from None
-        if pointer.item.kind not in ("primitive", "struct", "union", "enum", "pointer"):
-            raise KeyError(cdecl)  # an array of functions or of void: cffi says what is wrong
-        made = self[cdecl] = (self.ffi._backend.new_array_type(pointer, int(found[2])), False)
+        with self.ffi._lock:  # as cffi's own parse holds it  # noqa: SLF001
+            result = self[cdecl] = (self.ffi._get_cached_btype(made), False)  # noqa: SLF001
+        return result
+
+    def _model(self, name: str, stars: int, length: str | None) -> Any:
+        """The cffi model of `name` with stars pointers and, unless length is None, an
+        array of length (empty: unsized), as cffi's parser builds it; None where it differs."""
+        from cffi import model
+
+        name = " ".join(name.split())
+        declared = self.ffi._parser._declarations.get(f"typedef {name}")  # noqa: SLF001
+        if declared is not None and " " not in name:  # a typedef name wins, as in the parser
+            made, qualifiers = declared
+            data = (model.PrimitiveType, model.StructOrUnion, model.EnumType, model.PointerType)
+            if qualifiers or not isinstance(made, data):  # not a function, not void
+                return None
+        elif name in model.PrimitiveType.ALL_PRIMITIVE_TYPES:
+            made = model.PrimitiveType(name)
+        else:
+            return None
+        for _ in range(stars):
+            made = model.PointerType(made)
+        if length is not None:
+            made = model.ArrayType(made, int(length) if length else None)
         return made
 
     @classmethod
     def install(cls, ffi: Any) -> None:
         """Put this cache in place of ffi's, where ffi has the cache this knows."""
         parsed = getattr(ffi, "_parsed_types", None)  # already installed: not a dict
-        if type(parsed) is dict and hasattr(ffi, "_backend"):
+        if type(parsed) is dict and hasattr(ffi, "_backend") and hasattr(ffi, "_parser"):
             ffi._parsed_types = cls(ffi, parsed)
 
 
 def import_weasyprint() -> None:
-    """Import WeasyPrint (once per process), its libraries found as above, and its array
-    types made as ArrayTypes makes them."""
+    """Import WeasyPrint (once per process), its libraries found as above, and its simple
+    C types made as SimpleTypes makes them."""
     if "weasyprint" not in sys.modules:
         with libraries_from_linker_cache():
             import weasyprint  # noqa: F401
     from weasyprint.text.ffi import ffi
 
-    ArrayTypes.install(ffi)
+    SimpleTypes.install(ffi)

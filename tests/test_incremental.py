@@ -176,9 +176,10 @@ def _parent(pid: int) -> int:
 
 def test_killed_build_leaves_no_worker_processes(fresh_two_modules: Path, tmp_path: Path
                                                  ) -> None:
-    """Also: the command line's forkserver is a fork of the build (the same command line, no
-    new interpreter; render/server.py), listening in a folder only this user may enter,
-    which it removes when the build is killed."""
+    """Also: the command line's forkserver and multiprocessing's resource tracker are forks
+    of the build (the same command line, no new interpreter; render/server.py), the server
+    listening in a folder only this user may enter, which it removes when the build is
+    killed; the tracker ends with the build and its workers."""
     two_modules = fresh_two_modules
     marker = f"HSCOURSE_TEST_RUN=killed-{uuid.uuid4().hex}"
     process = subprocess.Popen([sys.executable, "-m", "hscourse", "build", "--jobs", "2",
@@ -192,7 +193,7 @@ def test_killed_build_leaves_no_worker_processes(fresh_two_modules: Path, tmp_pa
     command = (Path("/proc") / str(process.pid) / "cmdline").read_bytes()
     children = {p: (Path("/proc") / str(p) / "cmdline").read_bytes() for p in marked
                 if _parent(p) == process.pid}  # the forkserver and the resource tracker
-    assert list(children.values()).count(command) == 1, children
+    assert list(children.values()) == [command, command], children
     [folder] = tmp_path.glob(f"hscourse-{process.pid}-*")
     assert folder.stat().st_mode & 0o777 == 0o700 and (folder / "server").is_socket()
     process.send_signal(signal.SIGKILL)

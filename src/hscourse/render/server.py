@@ -130,7 +130,56 @@ def _fork_the_server() -> bool:
         _forkserver_address=address, _forkserver_alive_fd=alive_w, _forkserver_pid=pid)
     server_context()
     atexit.register(_remove, folder, address)
+    _fork_the_tracker()
     return True
+
+
+def _fork_the_tracker() -> None:
+    """Fork this process into multiprocessing's resource tracker, which would otherwise be
+    a new interpreter started once the build makes its workers' queues (20 ms of CPU while
+    both cores are busy importing). The tracker removes the queues' named semaphores if the
+    build dies without doing so; it runs multiprocessing's own loop (resource_tracker.main),
+    on a pipe whose other end multiprocessing then hands to every worker, as its own start
+    does. Where it cannot fork, multiprocessing starts it as usual."""
+    import signal
+    from multiprocessing import resource_tracker
+
+    tracker = resource_tracker._resource_tracker  # noqa: SLF001
+    ignored = {signal.SIGINT, signal.SIGTERM}  # ignored by the tracker: blocked until it is
+    try:
+        read, write = os.pipe()
+    except OSError:
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, ignored)
+    try:
+        pid = os.fork()
+    except OSError:
+        pid = -1
+    if pid == 0:
+        _track(read)
+    signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    os.close(read)
+    if pid < 0:
+        os.close(write)
+        return
+    tracker._fd, tracker._pid = write, pid  # noqa: SLF001
+
+
+def _track(read: int) -> NoReturn:
+    """The forked tracker: multiprocessing's loop until every holder of the pipe has gone."""
+    code = 1
+    try:
+        keep = sorted({0, 1, 2, read})
+        for low, high in zip(keep, keep[1:] + [os.sysconf("SC_OPEN_MAX")]):
+            os.closerange(low + 1, high)
+        from multiprocessing import resource_tracker
+
+        resource_tracker.main(read)  # unblocks the signals it has just ignored
+        code = 0
+    except Exception:  # noqa: BLE001
+        sys.excepthook(*sys.exc_info())
+    finally:
+        os._exit(code)
 
 
 def _serve(listener: int, alive_r: int, alive_w: int) -> NoReturn:

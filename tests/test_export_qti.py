@@ -11,6 +11,7 @@ import pytest
 from lxml import etree
 
 from hscourse.course.project import load_course
+from hscourse.formats.common import xml_text
 from hscourse.formats.qti import CANVAS_TYPES, export_qti
 
 from lms.courses import EXAMPLE, PNG_1PX, REPO, edited_example
@@ -108,3 +109,16 @@ def test_the_assessment_carries_the_course_language(tmp_path: Path) -> None:
     assert qti_errors(xml) == []
     assessment = etree.fromstring(xml).find(f"{{{NS['q']}}}assessment")
     assert assessment.get("{http://www.w3.org/XML/1998/namespace}lang") == "fr"
+
+
+def _xml_char(code: int) -> bool:
+    """XML 1.0's Char production (section 2.2), as the specification writes it."""
+    return (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF)
+
+
+def test_xml_text_removes_exactly_what_xml_cannot_hold() -> None:
+    every = "".join(map(chr, range(0x110000)))
+    assert xml_text(every) == "".join(c for c in every if _xml_char(ord(c)))
+    lxml_ok = xml_text("a\x00b\x1fc\ud800d\ufffee\U0001F600")
+    assert etree.tostring(etree.Element("p", text=lxml_ok)) and lxml_ok == "abcde\U0001F600"

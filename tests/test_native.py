@@ -69,7 +69,11 @@ def test_weasyprint_loads_the_same_libraries_without_running_a_compiler() -> Non
         assert plain["ran"].count("/sbin/ldconfig") > 10
         assert any(program.endswith("gcc") for program in plain["ran"])
     assert ours["ran"] == ["/sbin/ldconfig"]  # one reading of the cache, nothing else
-    assert ours["loaded"] == plain["loaded"]
+    weasyprints = ("libgobject", "libpango", "libharfbuzz", "libfontconfig")  # its dlopens
+    assert ([n for n in ours["loaded"] if n.startswith(weasyprints)]
+            == [n for n in plain["loaded"] if n.startswith(weasyprints)])
+    # all else too, but what fontTools' subsetter and instancer load (imported on first call)
+    assert set(ours["loaded"]) <= set(plain["loaded"])
     assert any(name.startswith("libpango-1.0.so") for name in ours["loaded"])
     assert any(name.startswith("libharfbuzz-subset.so") for name in ours["loaded"])
 
@@ -138,3 +142,48 @@ def test_a_render_parses_no_c(monkeypatch: pytest.MonkeyPatch) -> None:
     made = [k for k in ffi._parsed_types if isinstance(k, str) and "hb_codepoint_t[" in k]  # noqa: SLF001
     assert len(made) >= 6 and "PangoRectangle *" in ffi._parsed_types  # noqa: SLF001
     assert parsed == []
+
+
+# A fresh process: what WeasyPrint's import leaves unimported, then fontTools' subsetter
+# reached through WeasyPrint's own fallback (HarfBuzz's subsetter taken away).
+FONTTOOLS_ON_FIRST_CALL = """
+import json, sys
+from hscourse.render.native import import_weasyprint
+import_weasyprint()
+before = sorted(m for m in sys.modules if m.startswith(("fontTools.subset", "fontTools.varLib")))
+import weasyprint.pdf.fonts
+weasyprint.pdf.fonts.harfbuzz_subset = None
+from hscourse.render.pdf import write_pdf
+from pathlib import Path
+pdf = write_pdf('<html lang="en"><title>t</title><p>Subset by fontTools</p></html>', Path("."))
+rendered = "fontTools.subset" in sys.modules and pdf.startswith(b"%PDF")
+import fontTools.subset, fontTools.varLib.instancer
+print(json.dumps({"before": before, "rendered": rendered,
+                  "real": [type(fontTools.subset).__name__, hasattr(fontTools.subset, "main"),
+                           hasattr(fontTools.varLib.instancer, "instantiateVariableFont")]}))
+"""
+
+
+def test_fonttools_rarely_used_parts_are_imported_when_first_called() -> None:
+    done = subprocess.run([sys.executable, "-c", FONTTOOLS_ON_FIRST_CALL], capture_output=True,
+                          text=True, check=True)
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found["before"] == []  # the import ran neither the subsetter nor the instancer
+    assert found["rendered"]  # the fallback subset the fonts through the stand-in's Options
+    assert found["real"] == ["module", True, True]  # later imports give the real modules
+
+
+def test_the_instancer_stand_in_calls_the_real_function() -> None:
+    from fontTools.ttLib import TTFont
+
+    native.import_weasyprint()
+    import weasyprint.pdf.fonts
+    from fontTools.varLib import instancer
+
+    stand_in = weasyprint.pdf.fonts.instantiateVariableFont
+    errors = []
+    for function in (instancer.instantiateVariableFont, stand_in):
+        with pytest.raises(Exception) as raised:
+            function(TTFont(), {"wght": 400})
+        errors.append((type(raised.value), str(raised.value)))
+    assert errors[0] == errors[1]

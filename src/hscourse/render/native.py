@@ -15,14 +15,16 @@ WeasyPrint then loads it by the platform's file name, as it does for all of them
 from __future__ import annotations
 
 import ctypes.util
+import importlib
 import os
 import re
 import struct
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from types import ModuleType
 from typing import Any
 
 # The ABI that ldconfig -p prints beside a 64-bit library (as ctypes.util reads it).
@@ -126,11 +128,49 @@ class SimpleTypes(dict[Any, Any]):
             ffi._parsed_types = cls(ffi, parsed)
 
 
+# What WeasyPrint takes from fontTools' subsetter and variable-font instancer, which it
+# imports (60 ms of its import, with the fontTools.varLib they pull in) and calls only for
+# what HarfBuzz does not do for it: a font HarfBuzz cannot subset, a variable font made
+# static. The fonts hscourse uses need neither.
+ON_FIRST_CALL = {"fontTools.subset": ("Options", "Subsetter"),
+                 "fontTools.varLib.instancer": ("instantiateVariableFont",)}
+
+
+def _on_first_call(module: str, name: str) -> Callable[..., Any]:
+    """A function that imports module when first called, and calls its attribute name."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+@contextmanager
+def imported_on_first_call(modules: dict[str, tuple[str, ...]]) -> Iterator[None]:
+    """While in this block, importing one of modules (not imported yet) gives a stand-in
+    whose named attributes import the module when first called. (importlib's LazyLoader
+    cannot do this: the import statement itself looks into a lazy module, which runs it.)
+    Outside the block the modules import as usual."""
+    stand_ins = {}
+    for module, names in modules.items():
+        if module not in sys.modules:
+            stand_ins[module] = sys.modules[module] = ModuleType(module)
+            for name in names:
+                setattr(stand_ins[module], name, _on_first_call(module, name))
+    try:
+        yield
+    finally:
+        for module, stand_in in stand_ins.items():
+            if sys.modules.get(module) is stand_in:
+                del sys.modules[module]
+
+
 def import_weasyprint() -> None:
-    """Import WeasyPrint (once per process), its libraries found as above, and its simple
-    C types made as SimpleTypes makes them."""
+    """Import WeasyPrint (once per process), its libraries found as above, fontTools'
+    rarely used parts on first use, and its simple C types made as SimpleTypes makes them."""
     if "weasyprint" not in sys.modules:
-        with libraries_from_linker_cache():
+        with libraries_from_linker_cache(), imported_on_first_call(ON_FIRST_CALL):
             import weasyprint  # noqa: F401
     from weasyprint.text.ffi import ffi
 

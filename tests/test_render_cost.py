@@ -34,16 +34,37 @@ pytestmark = pytest.mark.slow
     "body { background: url(x.png) }", "@import 'other.css';", "@IMPORT url(x.css);",
     "@font-face { font-family: X; src: local(X) }", r"body { background: \75 rl(x.png) }"])
 def test_a_stylesheet_that_could_fetch_stays_in_the_document(css: str) -> None:
-    html = f"<html><head><style>{css}</style></head><body><p>x</p></body></html>"
+    """With the other shared stylesheet too, which keeps their order and origin."""
+    html = (f"<html><head><style data-shared>p {{ color: red }}</style><style data-shared>{css}"
+            "</style></head><body><p>x</p></body></html>")
     assert pdf.split_stylesheet(html) == (html, [])
 
 
-def test_a_plain_stylesheet_is_parsed_once_and_taken_out() -> None:
-    html = "<html><head><style>p { color: red }</style></head><body><p>x</p></body></html>"
+def test_the_shared_stylesheets_are_parsed_once_and_taken_out() -> None:
+    html = ("<html><head><style data-shared>p { color: red }</style><style data-shared>"
+            "b { color: blue }</style><style>i { color: green }</style></head>"
+            "<body><p>x</p></body></html>")
     body, sheets = pdf.split_stylesheet(html)
-    assert body == "<html><head></head><body><p>x</p></body></html>"
+    assert body == ("<html><head><style>i { color: green }</style></head>"
+                    "<body><p>x</p></body></html>")  # a <style> of its own stays
     again = pdf.split_stylesheet(html.replace("<p>x</p>", "<p>y</p>"))[1]
-    assert len(sheets) == 1 and again[0] is sheets[0]
+    assert len(sheets) == 2 and again[0] is sheets[0] and again[1] is sheets[1]
+
+
+def test_the_render_server_parses_the_stylesheet_every_document_starts_with() -> None:
+    """The server's warm-up (render/preload.py) parses the shipped print.css, which every
+    document of the shipped templates carries first: a worker's documents find it parsed."""
+    pdf._parsed_stylesheet.cache_clear()
+    pdf.warm_up()
+    assert pdf._parsed_stylesheet.cache_info().currsize == 1
+    for doc in documents(load_resolved(EXAMPLE)):
+        pdf.split_stylesheet(doc.html)
+    assert pdf._parsed_stylesheet.cache_info().misses == 2  # print.css, then the rest
+    done = subprocess.run([sys.executable, "-c", "import hscourse.render.preload as p; "
+                           "print(p.warm_up.__module__, p.gc.isenabled(), "
+                           "p.warm_up.__globals__['_parsed_stylesheet'].cache_info().currsize)"],
+                          capture_output=True, text=True, check=True, cwd=REPO)
+    assert done.stdout.split() == ["hscourse.render.pdf", "True", "1"]
 
 
 def test_every_edition_of_a_language_shares_the_stylesheet_a_process_parses_once() -> None:
@@ -52,8 +73,8 @@ def test_every_edition_of_a_language_shares_the_stylesheet_a_process_parses_once
     one stylesheet, not two."""
     docs = documents(load_resolved(EXAMPLE))
     assert {d.entry.kind for d in docs} >= {"guide", "quiz", "handout"}
-    shared = {pdf.split_stylesheet(d.html)[1][0] for d in docs}
-    assert len(shared) == 1
+    shared = {tuple(pdf.split_stylesheet(d.html)[1]) for d in docs}
+    assert len(shared) == 1 and len(next(iter(shared))) == 2
     handout = next(d.html for d in docs if d.entry.kind == "handout")
     assert "html { font-size: 11pt; }" in pdf.split_stylesheet(handout)[0]
 

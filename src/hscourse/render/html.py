@@ -44,14 +44,7 @@ from hscourse.render.language import (
     template_gettext,
 )
 from hscourse.render.markdown import render_block, render_inline, render_run_in
-
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
-
-
-def shipped_templates() -> Path:
-    """The templates inside the installed package, or the repository's in a development tree."""
-    inside = PACKAGE_DIR / "templates"
-    return inside if inside.is_dir() else PACKAGE_DIR.parents[1] / "templates"
+from hscourse.render.shipped import shipped_templates
 
 
 @dataclass(frozen=True)

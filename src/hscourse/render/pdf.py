@@ -35,9 +35,10 @@ from urllib.parse import unquote, urlsplit
 from hscourse.course.assets import MAX_LOCAL_FILE, read_in_folder
 from hscourse.render import tagging
 from hscourse.render.native import import_weasyprint
+from hscourse.render.shipped import shipped_templates
 
 MAX_DATA_URL = 512 * 1024
-_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
+_SHARED_STYLE = re.compile(r"<style data-shared>(.*?)</style>", re.S)
 _FETCHING_CSS = re.compile(r"url\(|@import|@font-face|\\", re.I)
 LINK_SCHEMES = ("http", "https", "mailto")
 OUTPUT_FOLDERS = ("dist",)
@@ -246,17 +247,31 @@ def _font_configuration(html: str) -> dict[str, Any]:
 
 
 def split_stylesheet(html: str) -> tuple[str, list[Any]]:
-    """The document without its first <style> element, and that stylesheet parsed, once per
-    process: every edition of a build shares one of a few stylesheets, and parsing it took
-    about a tenth of a short document's render. A stylesheet that could fetch anything (url(),
-    @import, @font-face, or a backslash escape that could spell them) stays in the document,
-    so that it is parsed with the document's own restricted fetcher. Moved or not, the PDF
-    is the same: nothing outside the stylesheet competes with it but inline styles, which
-    win either way, and an instructor's later <style>, which comes later either way."""
-    match = _STYLE.search(html)
-    if match is None or _FETCHING_CSS.search(match.group(1)):
+    """The document without its shared <style data-shared> elements, and those stylesheets
+    parsed, once per process: every edition of a language shares them (_style.html.j2), and
+    parsing them took about a tenth of a short document's render. If one could fetch
+    anything (url(), @import, @font-face, or a backslash escape that could spell them), all
+    stay in the document, so that they are parsed with the document's own restricted fetcher
+    and keep their order. Moved or not, the PDF is the same: nothing outside them competes
+    with them but inline styles, which win either way, and a later <style> (an edition's,
+    the instructor's), which comes later either way."""
+    shared = [match.group(1) for match in _SHARED_STYLE.finditer(html)]
+    if not shared or any(_FETCHING_CSS.search(css) for css in shared):
         return html, []
-    return html[:match.start()] + html[match.end():], [_parsed_stylesheet(match.group(1))]
+    return _SHARED_STYLE.sub("", html), [_parsed_stylesheet(css) for css in shared]
+
+
+def warm_up() -> None:
+    """Parse the shipped print.css in the render server, before workers are forked from it:
+    every document made with the shipped templates carries it as its first shared
+    stylesheet (_style.html.j2), so each worker finds it parsed (about 45 ms of its first
+    document). The server does this while the build is still making its first document's
+    HTML (docs/performance.md, seventh round). A course with its own print.css parses its
+    own, as before."""
+    try:
+        _parsed_stylesheet((shipped_templates() / "print.css").read_text(encoding="utf-8"))
+    except OSError:
+        pass
 
 
 def compress_once(pdf: Any) -> None:

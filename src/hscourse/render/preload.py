@@ -8,8 +8,8 @@ import: a build that turns out to have nothing to render ends at once, and the f
 would otherwise hold the build's output pipes open until its import is done. The cycle
 collector stays off during the import, whose objects all live as long as the server.
 
-(Rendering a small document here as well, to pay WeasyPrint's first-use costs once, saved
-each worker about 0.1 s but delayed every worker's start by 0.3-0.4 s: not kept.)
+It then parses the shipped stylesheet once for all workers (render/pdf.py, warm_up): the
+build's first HTML takes longer to make than this import, so the server has the time.
 """
 
 from __future__ import annotations
@@ -21,9 +21,13 @@ from hscourse.render.server import STARTED_BY, end_with
 
 end_with(int(os.environ.get(STARTED_BY, os.getppid())))
 
-from hscourse.render.workers import import_renderer  # noqa: E402 - after end_with, on purpose
+from hscourse.render.workers import import_renderer  # noqa: E402 - after end_with
 
 gc.disable()  # the import makes objects that live as long as the server: 8% of it was
 import_renderer()  # the collector walking them (0.27-0.31 s against 0.30-0.33 s)
+
+from hscourse.render.pdf import warm_up  # noqa: E402 - imported by import_renderer
+
+warm_up()
 gc.freeze()  # kept out of every later collection, here and in each worker forked from here
 gc.enable()

@@ -104,6 +104,27 @@ def test_new_hscourse_version_rebuilds_everything(two_modules: Path,
     assert len(build(two_modules, options=FAST).rendered) == 6
 
 
+def test_another_weasyprint_changes_the_environment_stamp(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Installing another WeasyPrint writes its __init__.py (which holds its version) anew."""
+    import importlib.machinery
+
+    init = tmp_path / "weasyprint" / "__init__.py"
+    init.parent.mkdir()
+    init.write_text("VERSION = __version__ = '70.0'\n")
+    spec = importlib.machinery.ModuleSpec("weasyprint", None, origin=str(init))
+    monkeypatch.setattr(stamp, "find_spec", lambda name: spec if name == "weasyprint" else None)
+    before = stamp.environment()
+    stamp.environment.cache_clear()
+    assert stamp.environment() == before
+    init.write_text("VERSION = __version__ = '71.0'\n")
+    stamp.environment.cache_clear()
+    assert stamp.environment() != before
+    monkeypatch.setattr(stamp, "find_spec", lambda name: None)
+    stamp.environment.cache_clear()
+    assert stamp.environment() != before  # WeasyPrint missing
+
+
 def test_changed_image_beside_a_module_rebuilds(two_modules: Path) -> None:
     build(two_modules, options=FAST)
     (two_modules / "modules/second/notes.txt").write_text("a file the module could show\n")

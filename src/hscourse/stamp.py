@@ -13,7 +13,7 @@ import hashlib
 import os
 from collections.abc import Iterable
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
+from importlib.util import find_spec
 from pathlib import Path
 
 from hscourse import __version__
@@ -38,12 +38,16 @@ def _add_file(digest: hashlib._Hash, path: Path, label: str) -> None:
 
 @lru_cache(maxsize=1)
 def environment() -> str:
-    """hscourse (its version and own files, templates included), WeasyPrint and the fonts."""
+    """hscourse (its version and own files, templates included), WeasyPrint and the fonts.
+    Files count by size and time of change. WeasyPrint counts by its __init__.py, which
+    holds its version and which installing any version writes anew (its version through
+    importlib.metadata cost every build 15 ms to import that)."""
     digest = hashlib.sha256(f"hscourse {__version__}\n".encode())
-    try:
-        digest.update(f"weasyprint {version('weasyprint')}\n".encode())
-    except PackageNotFoundError:
+    weasyprint = find_spec("weasyprint")
+    if weasyprint is None or weasyprint.origin is None:
         digest.update(b"weasyprint missing\n")
+    else:
+        _add_file(digest, Path(weasyprint.origin), "weasyprint/__init__.py")
     for path in _files(PACKAGE):
         _add_file(digest, path, str(path.relative_to(PACKAGE)))
     development_templates = PACKAGE.parents[1] / "templates"

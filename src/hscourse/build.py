@@ -12,11 +12,11 @@ what keeps a no-op build fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from hscourse import stamp
 from hscourse.course.paths import term_id_problem
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from hscourse.render.workers import Renderer
 
 Progress = Callable[[int, int, str], None]
-
+T = TypeVar("T")
 
 @dataclass
 class BuildResult:
@@ -68,13 +68,14 @@ class BuildResult:
 
 
 def prepare(root: Path, term: Path | None, options: Options) -> Course:
-    """The resolved course, checked for everything a render would trip over."""
+    """The resolved course, checked for what making its documents would trip over (all of
+    render_checks but the fonts' coverage, which the build checks while rendering)."""
     from hscourse.course.resolve import load_resolved
 
     course = load_resolved(root, term)
     course.set_flags(seed=options.seed, large_print=options.large_print, html=options.html)
     try:
-        render_checks(course)
+        render_checks(course, fonts=False)
     except ContentError as exc:
         raise exc.with_warnings(load_warnings(course)) from None
     return course
@@ -90,19 +91,20 @@ def load_warnings(course: Course) -> list[Diagnostic]:
                        + overlay_documents(course))
 
 
-def render_checks(course: Course) -> list[Diagnostic]:
-    """What a build refuses before rendering, beyond the schema and rules the loader checks:
-    characters no font has, placeholder text outside draft modules, labels that name no
-    message, a print set without a class size. All problems at once; the warnings
-    (placeholders in drafts, labels left in English) are returned. `check` and `build` both
-    run this."""
+def render_checks(course: Course, fonts: bool = True) -> list[Diagnostic]:
+    """What a build refuses to publish, beyond the schema and rules the loader checks:
+    characters no font has (unless not fonts), placeholder text outside draft modules,
+    labels that name no message, a print set without a class size. All problems at once;
+    the warnings (placeholders in drafts, labels left in English) are returned. `check`
+    runs all of them; `build` the fonts' coverage while its workers render (it asks
+    fontconfig, 25 ms the first document would otherwise wait for)."""
     from hscourse.assess.review import placeholders
     from hscourse.render.fonts import check_coverage
     from hscourse.render.language import label_problems
     from hscourse.render.printsets import check_print_sets
 
     problems: list[Diagnostic] = []
-    for check in (check_coverage, check_print_sets):
+    for check in (check_coverage, check_print_sets) if fonts else (check_print_sets,):
         try:
             check(course)
         except ContentError as exc:
@@ -201,23 +203,38 @@ def _build(root: Path, dist: Path, progress: Progress | None, term: Path | None,
         return _build_with(root, dist, progress, term, options, inputs, renderer)
 
 
+def _followed_by(items: Iterable[T], then: Callable[[], None]) -> Iterator[T]:
+    """items, then a call of then once they are used up (by whoever iterates)."""
+    yield from items
+    then()
+
+
 def _build_with(root: Path, dist: Path, progress: Progress | None, term: Path | None,
                 options: Options, inputs: str, renderer: Renderer) -> BuildResult:
     from hscourse.formats.lms import export_outputs
     from hscourse.render.documents import data_files, iter_documents, render_pdfs
+    from hscourse.render.fonts import check_coverage
     from hscourse.render.printsets import print_sets
     from hscourse.render.workers import build_context
     from hscourse.site.build import SELF_CHECK_KIND, add_site
 
     course = prepare(root, term, options)
     warnings = load_warnings(course) + secret_warnings(course)
+    exported: dict[Output, bytes] = {}
+
+    def meanwhile() -> None:
+        """Once every document is sent to the workers, while they render: the fonts'
+        coverage, then the exports (whose warnings are printed even when rendering fails)."""
+        check_coverage(course)
+        made, export_warnings = export_outputs(course, options.strict)
+        exported.update(made)
+        warnings.extend(export_warnings)
+
     try:
-        # The exports first: their warnings are printed even when rendering fails.
-        exported, export_warnings = export_outputs(course, options.strict)
-        warnings += export_warnings
         context = build_context(course, term.resolve() if term else None,
                                 options.leak_check)
-        docs = iter_documents(course, options.personalised, edited_first=True)
+        docs = _followed_by(iter_documents(course, options.personalised, edited_first=True),
+                            meanwhile)
         files, rendered = render_pdfs(course, docs, dist, options, renderer, context, progress)
         files.update(data_files(course))
         files.update(print_sets(course, files))

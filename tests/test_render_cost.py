@@ -53,7 +53,8 @@ def test_the_shared_stylesheets_are_parsed_once_and_taken_out() -> None:
 
 def test_the_render_server_parses_the_stylesheet_every_document_starts_with() -> None:
     """The server's warm-up (render/preload.py) parses the shipped print.css, which every
-    document of the shipped templates carries first: a worker's documents find it parsed."""
+    document of the shipped templates carries first: a worker's documents find it parsed.
+    It also makes the font configuration the worker's documents share."""
     pdf._parsed_stylesheet.cache_clear()
     pdf.warm_up()
     assert pdf._parsed_stylesheet.cache_info().currsize == 1
@@ -61,10 +62,11 @@ def test_the_render_server_parses_the_stylesheet_every_document_starts_with() ->
         pdf.split_stylesheet(doc.html)
     assert pdf._parsed_stylesheet.cache_info().misses == 2  # print.css, then the rest
     done = subprocess.run([sys.executable, "-c", "import hscourse.render.preload as p; "
-                           "print(p.warm_up.__module__, p.gc.isenabled(), "
-                           "p.warm_up.__globals__['_parsed_stylesheet'].cache_info().currsize)"],
+                           "made = p.warm_up.__globals__; print(p.gc.isenabled(), "
+                           "made['_parsed_stylesheet'].cache_info().currsize, "
+                           "type(made['_THREAD'].fonts).__name__)"],
                           capture_output=True, text=True, check=True, cwd=REPO)
-    assert done.stdout.split() == ["hscourse.render.pdf", "True", "1"]
+    assert done.stdout.split() == ["True", "1", "FontConfiguration"]  # and the fonts' setup
 
 
 def test_every_edition_of_a_language_shares_the_stylesheet_a_process_parses_once() -> None:

@@ -262,16 +262,18 @@ def split_stylesheet(html: str) -> tuple[str, list[Any]]:
 
 
 def warm_up() -> None:
-    """Parse the shipped print.css in the render server, before workers are forked from it:
-    every document made with the shipped templates carries it as its first shared
-    stylesheet (_style.html.j2), so each worker finds it parsed (about 45 ms of its first
-    document). The server does this while the build is still making its first document's
-    HTML (docs/performance.md, seventh round). A course with its own print.css parses its
-    own, as before."""
+    """What every worker's first document would pay, paid in the render server before
+    workers are forked from it: the shipped print.css parsed (every document made with the
+    shipped templates carries it as its first shared stylesheet, _style.html.j2: about 45 ms)
+    and the font configuration made (fontconfig's configuration and caches read: 14 ms),
+    which each worker then shares with its documents. The server does this while the build
+    is still making its first document's HTML (docs/performance.md, seventh round). A course
+    with its own print.css has its own parsed, as before."""
     try:
         _parsed_stylesheet((shipped_templates() / "print.css").read_text(encoding="utf-8"))
     except OSError:
         pass
+    _font_configuration("")
 
 
 def compress_once(pdf: Any) -> None:

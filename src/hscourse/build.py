@@ -68,14 +68,14 @@ class BuildResult:
 
 
 def prepare(root: Path, term: Path | None, options: Options) -> Course:
-    """The resolved course, checked for what making its documents would trip over (all of
-    render_checks but the fonts' coverage, which the build checks while rendering)."""
+    """The resolved course, checked for what making its documents relies on (render_checks
+    without content_checks, which the build runs while rendering)."""
     from hscourse.course.resolve import load_resolved
 
     course = load_resolved(root, term)
     course.set_flags(seed=options.seed, large_print=options.large_print, html=options.html)
     try:
-        render_checks(course, fonts=False)
+        render_checks(course, content=False)
     except ContentError as exc:
         raise exc.with_warnings(load_warnings(course)) from None
     return course
@@ -91,32 +91,56 @@ def load_warnings(course: Course) -> list[Diagnostic]:
                        + overlay_documents(course))
 
 
-def render_checks(course: Course, fonts: bool = True) -> list[Diagnostic]:
+def render_checks(course: Course, content: bool = True) -> list[Diagnostic]:
     """What a build refuses to publish, beyond the schema and rules the loader checks:
-    characters no font has (unless not fonts), placeholder text outside draft modules,
-    labels that name no message, a print set without a class size. All problems at once;
-    the warnings (placeholders in drafts, labels left in English) are returned. `check`
-    runs all of them; `build` the fonts' coverage while its workers render (it asks
-    fontconfig, 25 ms the first document would otherwise wait for)."""
-    from hscourse.assess.review import placeholders
-    from hscourse.render.fonts import check_coverage
+    characters no font has, a print set without a class size, placeholder text outside
+    draft modules, labels that name no message. All problems at once; the warnings
+    (placeholders in drafts, labels left in English) are returned. `check` runs them all;
+    `build` leaves the content's own (content=False: the fonts and the placeholders, which
+    making the documents does not rely on) until its workers render (see content_checks)."""
     from hscourse.render.language import label_problems
     from hscourse.render.printsets import check_print_sets
 
-    problems: list[Diagnostic] = []
-    for check in (check_coverage, check_print_sets) if fonts else (check_print_sets,):
-        try:
-            check(course)
-        except ContentError as exc:
-            problems += exc.diagnostics
-    found = placeholders(course)
-    problems += [replace(d, message=d.message + " (or mark the module `draft: true`)")
-                 for severity, d in found if severity == "error"]
+    problems = _coverage_problems(course) if content else []
+    try:
+        check_print_sets(course)
+    except ContentError as exc:
+        problems += exc.diagnostics
+    placeholder_errors, warnings = _placeholders(course) if content else ([], [])
     label_errors, label_warnings = label_problems(course)
-    problems += label_errors
+    problems += placeholder_errors + label_errors
     if problems:
         raise ContentError(problems)
-    return [d for severity, d in found if severity != "error"] + label_warnings
+    return warnings + label_warnings
+
+
+def content_checks(course: Course) -> None:
+    """The checks render_checks(content=False) leaves out: characters no font has (it asks
+    fontconfig, 25-50 ms) and placeholder text outside draft modules (the review's rules,
+    imported for it). The build runs these while its workers render."""
+    problems = _coverage_problems(course) + _placeholders(course)[0]
+    if problems:
+        raise ContentError(problems)
+
+
+def _coverage_problems(course: Course) -> list[Diagnostic]:
+    from hscourse.render.fonts import check_coverage
+
+    try:
+        check_coverage(course)
+    except ContentError as exc:
+        return list(exc.diagnostics)
+    return []
+
+
+def _placeholders(course: Course) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """Placeholder text outside draft modules (errors), and in drafts (warnings)."""
+    from hscourse.assess.review import placeholders
+
+    found = placeholders(course)
+    return ([replace(d, message=d.message + " (or mark the module `draft: true`)")
+             for severity, d in found if severity == "error"],
+            [d for severity, d in found if severity != "error"])
 
 
 def check_course(root: Path, term: Path | None) -> tuple[Course, list[Diagnostic]]:
@@ -213,7 +237,6 @@ def _build_with(root: Path, dist: Path, progress: Progress | None, term: Path | 
                 options: Options, inputs: str, renderer: Renderer) -> BuildResult:
     from hscourse.formats.lms import export_outputs
     from hscourse.render.documents import data_files, iter_documents, render_pdfs
-    from hscourse.render.fonts import check_coverage
     from hscourse.render.printsets import print_sets
     from hscourse.render.workers import build_context
     from hscourse.site.build import SELF_CHECK_KIND, add_site
@@ -223,9 +246,9 @@ def _build_with(root: Path, dist: Path, progress: Progress | None, term: Path | 
     exported: dict[Output, bytes] = {}
 
     def meanwhile() -> None:
-        """Once every document is sent to the workers, while they render: the fonts'
-        coverage, then the exports (whose warnings are printed even when rendering fails)."""
-        check_coverage(course)
+        """Once every document is sent to the workers, while they render: the content's
+        checks, then the exports (whose warnings are printed even when rendering fails)."""
+        content_checks(course)
         made, export_warnings = export_outputs(course, options.strict)
         exported.update(made)
         warnings.extend(export_warnings)

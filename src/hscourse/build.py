@@ -12,6 +12,7 @@ what keeps a no-op build fast.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
@@ -240,6 +241,35 @@ def _followed_by(items: Iterable[T], then: Callable[[], None]) -> Iterator[T]:
     then()
 
 
+class Meanwhile:
+    """Work a build does while its workers render, in a thread of its own: started once the
+    last document is made, it runs while the render server may still be getting the workers
+    ready (the build's own process has nothing else to do then) and while they render; the
+    build's thread meanwhile sends them the documents as soon as they can take them. finish
+    waits for it and raises what it raised."""
+
+    def __init__(self, work: Callable[[], None]):
+        self.work = work
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, name="hscourse-meanwhile", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.work()
+        except BaseException as exc:  # noqa: BLE001 - raised again by finish, in the build
+            self.error = exc
+
+    def finish(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
 def _build_with(root: Path, dist: Path, progress: Progress | None, term: Path | None,
                 options: Options, inputs: str, renderer: Renderer) -> BuildResult:
     from hscourse.formats.lms import export_outputs
@@ -252,20 +282,25 @@ def _build_with(root: Path, dist: Path, progress: Progress | None, term: Path | 
     warnings = load_warnings(course) + secret_warnings(course)
     exported: dict[Output, bytes] = {}
 
-    def meanwhile() -> None:
-        """Once every document is sent to the workers, while they render: the content's
-        checks, then the exports (whose warnings are printed even when rendering fails)."""
+    def checks_and_exports() -> None:
+        """The content's checks, then the exports (whose warnings are printed even when
+        rendering fails), while the workers render."""
         content_checks(course)
         made, export_warnings = export_outputs(course, options.strict)
         exported.update(made)
         warnings.extend(export_warnings)
 
+    meanwhile = Meanwhile(checks_and_exports)
     try:
         context = build_context(course, term.resolve() if term else None,
                                 options.leak_check)
         docs = _followed_by(iter_documents(course, options.personalised, edited_first=True),
-                            meanwhile)
-        files, rendered = render_pdfs(course, docs, dist, options, renderer, context, progress)
+                            meanwhile.start)
+        try:
+            files, rendered = render_pdfs(course, docs, dist, options, renderer, context,
+                                          progress)
+        finally:
+            meanwhile.finish()  # its refusal, if any, before a render's
         files.update(data_files(course))
         files.update(print_sets(course, files))
         files.update(exported)

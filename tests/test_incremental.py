@@ -18,6 +18,7 @@ import pytest
 
 from hscourse import stamp
 from hscourse.build import Options, build
+from hscourse.errors import ContentError
 from hscourse.scaffold import new_module
 
 from conftest import EXAMPLE, copy_built, copy_course, prebuilt
@@ -267,3 +268,27 @@ def test_a_build_that_ends_early_ends_the_forkserver_in_the_middle_of_its_import
     done = subprocess.run([sys.executable, "-c", ORPHANED_FORKSERVER, STARTS_THE_SERVER_AND_ENDS,
                            how], capture_output=True, text=True, check=True)
     assert 1 in json.loads(done.stdout), done.stdout
+
+
+def test_the_builds_work_beside_the_render_is_raised_before_a_render_error() -> None:
+    """build.Meanwhile: the content's checks run in a thread while the workers render; their
+    refusal is what the build reports, also when a render failed meanwhile."""
+    from hscourse.build import Meanwhile
+
+    ran: list[str] = []
+    done = Meanwhile(lambda: ran.append("checked"))
+    done.finish()  # never started: nothing to wait for
+    done.start()
+    done.finish()
+    assert ran == ["checked"]
+
+    def refuse() -> None:
+        raise ContentError([])
+
+    refused = Meanwhile(refuse)
+    refused.start()
+    with pytest.raises(ContentError):
+        try:
+            raise RuntimeError("a render failed")
+        finally:
+            refused.finish()

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int, str], None]
 T = TypeVar("T")
 
+
 @dataclass
 class BuildResult:
     dist: Path

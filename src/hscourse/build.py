@@ -153,7 +153,7 @@ def _placeholders(course: Course) -> tuple[list[Diagnostic], list[Diagnostic]]:
 
 
 def check_course(root: Path, term: Path | None) -> tuple[Course, list[Diagnostic]]:
-    """What `hscourse check` runs: everything `build` would refuse before rendering, with the
+    """What `hscourse check` runs: everything `build` would refuse, with the
     warnings of what a build allows (YAML slips, placeholders in draft modules)."""
     from hscourse.course.resolve import load_resolved
 

@@ -4,8 +4,9 @@ WeasyPrint finds fonts through fontconfig. When no font in a CSS stack has a cha
 fontconfig falls back to whatever it likes: with `lang="en"` it drew Chinese with Japanese
 glyph forms, and on a machine without CJK fonts it drew empty boxes while the PDF's text layer
 still extracted correctly, so no text-based test noticed. Hence explicit stacks, with the
-Simplified Chinese face placed before any fallback, and a check, run before rendering, that
-every character of the content is in one of the configured fonts. Coverage is read from
+Simplified Chinese face placed before any fallback, and a check, run by `check` and by every
+build (while its workers render; nothing is written when it fails), that every character of
+the content is in one of the configured fonts. Coverage is read from
 fontconfig (`fc-list`), the same source WeasyPrint uses, and cached per process.
 """
 

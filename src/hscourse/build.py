@@ -100,6 +100,7 @@ def render_checks(course: Course, content: bool = True) -> list[Diagnostic]:
     (placeholders in drafts, labels left in English) are returned. `check` runs them all;
     `build` leaves the content's own (content=False: fonts, placeholders and labels, which
     making the documents does not rely on) until its workers render (content_checks)."""
+    from hscourse.render.language import label_problems
     from hscourse.render.printsets import check_print_sets
 
     problems = _coverage_problems(course) if content else []
@@ -108,7 +109,7 @@ def render_checks(course: Course, content: bool = True) -> list[Diagnostic]:
     except ContentError as exc:
         problems += exc.diagnostics
     placeholder_errors, warnings = _placeholders(course) if content else ([], [])
-    label_errors, label_warnings = _label_problems(course) if content else ([], [])
+    label_errors, label_warnings = label_problems(course) if content else ([], [])
     problems += placeholder_errors + label_errors
     if problems:
         raise ContentError(problems)
@@ -120,16 +121,12 @@ def content_checks(course: Course) -> None:
     fontconfig, 25-50 ms), placeholder text outside draft modules (the review's rules,
     imported for it) and labels that name no message (the message catalogue, read for it).
     The build runs these while its workers render."""
-    problems = (_coverage_problems(course) + _placeholders(course)[0]
-                + _label_problems(course)[0])
-    if problems:
-        raise ContentError(problems)
-
-
-def _label_problems(course: Course) -> tuple[list[Diagnostic], list[Diagnostic]]:
     from hscourse.render.language import label_problems
 
-    return label_problems(course)
+    problems = (_coverage_problems(course) + _placeholders(course)[0]
+                + label_problems(course)[0])
+    if problems:
+        raise ContentError(problems)
 
 
 def _coverage_problems(course: Course) -> list[Diagnostic]:

@@ -17,6 +17,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from hscourse import __version__
+from hscourse.render.shipped import shipped_templates
 
 PACKAGE = Path(__file__).resolve().parent
 FONT_FOLDERS = ("/usr/share/fonts", "/usr/local/share/fonts", "/etc/fonts",
@@ -50,9 +51,10 @@ def environment() -> str:
         _add_file(digest, Path(weasyprint.origin), "weasyprint/__init__.py")
     for path in _files(PACKAGE):
         _add_file(digest, path, str(path.relative_to(PACKAGE)))
-    development_templates = PACKAGE.parents[1] / "templates"
-    for path in _files(development_templates):
-        _add_file(digest, path, f"templates/{path.relative_to(development_templates)}")
+    templates = shipped_templates()
+    if not templates.is_relative_to(PACKAGE):  # a development tree's, beside the package
+        for path in _files(templates):
+            _add_file(digest, path, f"templates/{path.relative_to(templates)}")
     for top in FONT_FOLDERS:
         for folder, _, _ in sorted(os.walk(top)):
             digest.update(f"{folder}\0{os.stat(folder).st_mtime_ns}\n".encode())

@@ -169,9 +169,7 @@ def _track(read: int) -> NoReturn:
     """The forked tracker: multiprocessing's loop until every holder of the pipe has gone."""
     code = 1
     try:
-        keep = sorted({0, 1, 2, read})
-        for low, high in zip(keep, keep[1:] + [os.sysconf("SC_OPEN_MAX")]):
-            os.closerange(low + 1, high)
+        _close_all_but(read)
         from multiprocessing import resource_tracker
 
         resource_tracker.main(read)  # unblocks the signals it has just ignored
@@ -188,10 +186,7 @@ def _serve(listener: int, alive_r: int, alive_w: int) -> NoReturn:
     when it ends (the build does too, at exit; a killed build cannot)."""
     code = 1
     try:
-        os.close(alive_w)
-        keep = sorted({0, 1, 2, listener, alive_r})
-        for low, high in zip(keep, keep[1:] + [os.sysconf("SC_OPEN_MAX")]):
-            os.closerange(low + 1, high)
+        _close_all_but(listener, alive_r)
         from multiprocessing import forkserver
 
         forkserver.main(listener, alive_r, [PRELOAD])
@@ -202,6 +197,14 @@ def _serve(listener: int, alive_r: int, alive_w: int) -> NoReturn:
     finally:
         _remove_socket()
         os._exit(code)
+
+
+def _close_all_but(*kept: int) -> None:
+    """In a forked child: close every descriptor inherited from the command line but the
+    standard streams and kept (the build's other pipes and sockets must not stay open)."""
+    keep = sorted({0, 1, 2, *kept})
+    for low, high in zip(keep, keep[1:] + [os.sysconf("SC_OPEN_MAX")]):
+        os.closerange(low + 1, high)
 
 
 def _remove_socket() -> None:

@@ -92,6 +92,40 @@ def test_rebuilds_render_only_what_changed_with_the_same_workers(tmp_path: Path)
         rebuilder.close()
 
 
+def _first_save(rebuilder: Rebuilder, wait: float) -> bool:
+    """Whether the watcher, started now, reports a batch of saves within wait seconds."""
+    stop = threading.Event()
+    seen = threading.Event()
+
+    def watch() -> None:
+        for _ in rebuilder.saves(stop):
+            seen.set()
+            return
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    found = seen.wait(wait)
+    stop.set()
+    thread.join(5)
+    return found
+
+
+@pytest.mark.parametrize("saved", [True, False])
+def test_a_save_made_before_the_watcher_watches_is_rebuilt(tmp_path: Path, saved: bool) -> None:
+    """`serve` and `build --watch` start watching in a thread after the first build: a save
+    made in between (seen once as a test that waited 90 s for a rebuild) is caught at the
+    watcher's first wake-up; with no save, nothing is."""
+    root = tiny_course(tmp_path / "course")
+    rebuilder = Rebuilder(root, options=Options(jobs=1, leak_check=False))
+    try:
+        assert rebuilder.rebuild().result is not None
+        if saved:
+            edit(root, "Water can be", "Water may be")
+        assert _first_save(rebuilder, 3) is saved
+    finally:
+        rebuilder.close()
+
+
 def test_build_watch_rebuilds_on_save_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     root = tiny_course(tmp_path / "course")
     process = subprocess.Popen([sys.executable, "-m", "hscourse", "build", "--watch", "-j", "1",

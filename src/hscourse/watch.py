@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hscourse import stamp
 from hscourse.build import BuildResult, build, default_dist
 from hscourse.errors import ContentError
 from hscourse.options import Options
@@ -46,9 +47,11 @@ class Rebuilder:
         self.root, self.term, self.options, self.progress = root.resolve(), term, options, progress
         self.dist = default_dist(self.root, term)
         self.renderer = Renderer(worker_count(options.jobs))
+        self.read: str | None = None  # the inputs' stamp when the last build began
 
     def rebuild(self) -> Rebuilt:
         start = time.perf_counter()
+        self.read = self._inputs()
         try:
             result = build(self.root, self.dist, self.progress, self.term, self.options,
                            renderer=self.renderer)
@@ -66,13 +69,23 @@ class Rebuilder:
             paths.append(self.term.resolve())
         return paths
 
+    def _inputs(self) -> str:
+        return stamp.inputs(self.root, self.term, self.options.stamp())
+
     def saves(self, stop: threading.Event) -> Iterator[None]:
-        """One item per batch of saves (200 ms of quiet ends a batch), until stop is set."""
+        """One item per batch of saves (200 ms of quiet ends a batch), until stop is set.
+
+        A save made after the last build began but before the watcher was watching (it
+        starts in a thread of its own) is seen too: at the watcher's first wake-up (a batch,
+        or 500 ms of quiet), the inputs are compared with the stamp that build read."""
         from watchfiles import watch
 
-        for _changes in watch(*self.watched(), stop_event=stop, debounce=200, step=50,
-                              rust_timeout=500, yield_on_timeout=False):
-            yield
+        caught_up = False
+        for changes in watch(*self.watched(), stop_event=stop, debounce=200, step=50,
+                             rust_timeout=500, yield_on_timeout=True):
+            if changes or not caught_up and self.read not in (None, self._inputs()):
+                yield
+            caught_up = True
 
     def close(self) -> None:
         self.renderer.close()
